@@ -1,0 +1,26 @@
+import { Envelope, TOPICS } from '@alerta-rosa/contracts';
+import { InboxContext } from '@alerta-rosa/messaging';
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { TimelineService } from './timeline.service';
+
+/** Every topic feeds the timeline. */
+@Controller()
+export class TimelineEventsHandler {
+  constructor(private readonly timeline: TimelineService) {}
+
+  @EventPattern(TOPICS.alerts)
+  onAlertEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
+    return this.timeline.record(ctx.manager, event);
+  }
+
+  @EventPattern(TOPICS.publications)
+  onPublicationEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
+    return this.timeline.record(ctx.manager, event);
+  }
+
+  @EventPattern(TOPICS.tasks)
+  onTaskEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
+    return this.timeline.record(ctx.manager, event);
+  }
+}

@@ -1,0 +1,160 @@
+import {
+  ALERT_EVENT_TYPES,
+  AlertActivated,
+  AlertDeactivated,
+  AlertEventReceived,
+  AlertUpdated,
+  Envelope,
+  RECEIPT_EVENT_TYPE,
+} from '@alerta-rosa/contracts';
+import { notFound } from '@alerta-rosa/http';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { TimelineEntry } from './timeline-entry.entity';
+import { TrackedAlert } from './tracked-alert.entity';
+
+const CONSUMER_LABELS: Record<string, string> = {
+  'alerta-rosa.dissemination': 'difusión',
+  'alerta-rosa.coordination': 'coordinación',
+};
+
+/** Spanish label of a timeline entry, as the committee reads it. */
+export function labelFor(entry: Pick<TimelineEntry, 'eventType' | 'details'>): string {
+  switch (entry.eventType) {
+    case ALERT_EVENT_TYPES.activated:
+      return 'Alerta activada';
+    case ALERT_EVENT_TYPES.updated:
+      return 'Ficha actualizada';
+    case ALERT_EVENT_TYPES.deactivated:
+      return 'Alerta desactivada';
+    case RECEIPT_EVENT_TYPE: {
+      const consumer = String(entry.details.consumer ?? '');
+      return `Recibida por ${CONSUMER_LABELS[consumer] ?? consumer}`;
+    }
+    default:
+      return entry.eventType;
+  }
+}
+
+@Injectable()
+export class TimelineService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Records an event on its alert's timeline (called inside the inbox transaction). */
+  async record(m: EntityManager, event: Envelope): Promise<void> {
+    const { details, version } = describe(event);
+    await m.insert(TimelineEntry, {
+      alertId: event.alertId,
+      eventId: event.eventId,
+      eventType: event.type,
+      source: event.producer,
+      alertVersion: version,
+      occurredAt: new Date(event.occurredAt),
+      correlationId: event.correlationId,
+      details: details as never,
+    });
+    await this.project(m, event);
+  }
+
+  async timeline(alertId: string) {
+    const alert = await this.dataSource.getRepository(TrackedAlert).findOneBy({ alertId });
+    const entries = await this.dataSource
+      .getRepository(TimelineEntry)
+      .find({ where: { alertId }, order: { seq: 'ASC' } });
+    if (!alert && entries.length === 0) {
+      throw notFound('ALERT_NOT_FOUND', 'No hay registro de esa alerta en el seguimiento.');
+    }
+    return {
+      alertId,
+      folio: alert?.folio ?? null,
+      status: alert?.status ?? null,
+      version: alert?.version ?? null,
+      outcome: alert?.outcome ?? null,
+      entries: entries.map((e) => ({
+        seq: Number(e.seq),
+        eventId: e.eventId,
+        type: e.eventType,
+        label: labelFor(e),
+        source: e.source,
+        alertVersion: e.alertVersion,
+        occurredAt: e.occurredAt.toISOString(),
+        recordedAt: e.recordedAt.toISOString(),
+        details: e.details,
+      })),
+    };
+  }
+
+  /** Keeps the alert's state; an older version arriving late never overwrites a newer one. */
+  private async project(m: EntityManager, event: Envelope): Promise<void> {
+    const repo = m.getRepository(TrackedAlert);
+    switch (event.type) {
+      case ALERT_EVENT_TYPES.activated: {
+        const p = event.payload as AlertActivated;
+        await repo
+          .createQueryBuilder()
+          .insert()
+          .values({
+            alertId: event.alertId,
+            folio: p.folio,
+            status: 'active',
+            version: p.version,
+            activatedAt: new Date(p.activatedAt),
+          })
+          .orIgnore()
+          .execute();
+        return;
+      }
+      case ALERT_EVENT_TYPES.updated: {
+        const p = event.payload as AlertUpdated;
+        await m.query(`UPDATE tracker.alerts SET version = $2 WHERE alert_id = $1 AND version < $2`, [
+          event.alertId,
+          p.version,
+        ]);
+        return;
+      }
+      case ALERT_EVENT_TYPES.deactivated: {
+        const p = event.payload as AlertDeactivated;
+        await m.query(
+          `UPDATE tracker.alerts SET version = $2, status = 'deactivated', outcome = $3, deactivated_at = $4
+           WHERE alert_id = $1 AND version < $2`,
+          [event.alertId, p.version, p.outcome, p.deactivatedAt],
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
+
+/** What the timeline keeps of an event: facts, never the ficha's personal data. */
+function describe(event: Envelope): { details: Record<string, unknown>; version: number | null } {
+  switch (event.type) {
+    case ALERT_EVENT_TYPES.activated: {
+      const p = event.payload as AlertActivated;
+      return {
+        version: p.version,
+        details: {
+          folio: p.folio,
+          reportedAt: p.reportedAt,
+          activatedAt: p.activatedAt,
+          municipalityCode: p.ficha.municipalityCode,
+        },
+      };
+    }
+    case ALERT_EVENT_TYPES.updated: {
+      const p = event.payload as AlertUpdated;
+      return { version: p.version, details: { folio: p.folio, changedFields: p.changedFields } };
+    }
+    case ALERT_EVENT_TYPES.deactivated: {
+      const p = event.payload as AlertDeactivated;
+      return { version: p.version, details: { folio: p.folio, outcome: p.outcome, deactivatedAt: p.deactivatedAt } };
+    }
+    case RECEIPT_EVENT_TYPE: {
+      const p = event.payload as AlertEventReceived;
+      return { version: p.alertVersion, details: { ...p } };
+    }
+    default:
+      return { version: null, details: {} };
+  }
+}

@@ -1,0 +1,25 @@
+import { ApiExceptionFilter } from '@alerta-rosa/http';
+import { RuntimeModule, ServiceRuntime } from '@alerta-rosa/runtime';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TrackerInit1764300000003 } from './migrations/1764300000003-tracker-init';
+import { TimelineEntry } from './timeline/timeline-entry.entity';
+import { TimelineEventsHandler } from './timeline/timeline-events.handler';
+import { TimelineController } from './timeline/timeline.controller';
+import { TimelineService } from './timeline/timeline.service';
+import { TrackedAlert } from './timeline/tracked-alert.entity';
+
+export const TRACKER_ENTITIES = [TimelineEntry, TrackedAlert];
+export const TRACKER_MIGRATIONS = [TrackerInit1764300000003];
+
+@Module({})
+export class TrackerModule {
+  static forRoot(runtime: ServiceRuntime): DynamicModule {
+    return {
+      module: TrackerModule,
+      imports: [RuntimeModule.forRoot(runtime, { entities: TRACKER_ENTITIES, migrations: TRACKER_MIGRATIONS })],
+      controllers: [TimelineController, TimelineEventsHandler],
+      providers: [TimelineService, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+    };
+  }
+}

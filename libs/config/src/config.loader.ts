@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/** Settings every service shares. Each service extends this with its own. */
+export const baseConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .refine((v) => v.startsWith('postgres://') || v.startsWith('postgresql://'), 'must be a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/alerta_rosa'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((v) => v.split(',').map((s) => s.trim()))
+    .refine((list) => list.every((b) => /^[\w.-]+:\d+$/.test(b)), 'must be host:port[,host:port…]'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]*$/, 'letters, digits, - and _ only')
+    .default(''),
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(100).default(6),
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
+  CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  /** Test-only crash injection; refused in production. */
+  FAULT_KILL_AFTER_INBOX_COMMIT: z.coerce.number().int().min(1).optional(),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/**
+ * Validates the environment against a schema. On failure throws one line naming every bad
+ * variable, so that a misconfigured service stops at start-up with a clear reason.
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const config = result.data as BaseConfig;
+  if (config.NODE_ENV === 'production' && config.FAULT_KILL_AFTER_INBOX_COMMIT !== undefined) {
+    throw new ConfigError('invalid configuration: FAULT_KILL_AFTER_INBOX_COMMIT: not allowed in production');
+  }
+  return result.data;
+}
+
+/** `parseConfig` for a process entry point: prints the one-line reason and exits 1. */
+export function loadConfigOrExit<S extends z.ZodType>(service: string, schema: S): z.infer<S> {
+  try {
+    return parseConfig(schema);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${service}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** Port setting shared by every HTTP-speaking service. */
+export const portSchema = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);

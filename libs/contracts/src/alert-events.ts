@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** Public part of the ficha as it travels in alert events (never the private part). */
+export const publicFichaSchema = z
+  .object({
+    fullName: z.string().min(1).max(200),
+    age: z.number().int().min(0).max(120),
+    municipalityCode: z.string().regex(/^20\d{3}$/),
+    municipalityName: z.string().min(1).max(200),
+    lastSeenAt: z.string().datetime({ offset: true }),
+    lastSeenPlace: z.string().max(500).nullable(),
+    description: z.string().max(2000).nullable(),
+  })
+  .strict();
+export type PublicFicha = z.infer<typeof publicFichaSchema>;
+
+export const ALERT_OUTCOMES = ['localizada_con_vida', 'localizada_sin_vida', 'cancelada'] as const;
+export type AlertOutcome = (typeof ALERT_OUTCOMES)[number];
+
+export const alertActivatedSchema = z
+  .object({
+    folio: z.string().regex(/^AR-\d{4}-\d{4,}$/),
+    version: z.number().int().positive(),
+    reportedAt: z.string().datetime({ offset: true }),
+    activatedAt: z.string().datetime({ offset: true }),
+    ficha: publicFichaSchema,
+  })
+  .strict();
+export type AlertActivated = z.infer<typeof alertActivatedSchema>;
+
+export const alertUpdatedSchema = z
+  .object({
+    folio: z.string(),
+    version: z.number().int().positive(),
+    changedFields: z.array(z.string()).min(1),
+    ficha: publicFichaSchema,
+  })
+  .strict();
+export type AlertUpdated = z.infer<typeof alertUpdatedSchema>;
+
+export const alertDeactivatedSchema = z
+  .object({
+    folio: z.string(),
+    version: z.number().int().positive(),
+    outcome: z.enum(ALERT_OUTCOMES),
+    deactivatedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type AlertDeactivated = z.infer<typeof alertDeactivatedSchema>;
+
+export const ALERT_EVENT_TYPES = {
+  activated: 'AlertActivated',
+  updated: 'AlertUpdated',
+  deactivated: 'AlertDeactivated',
+} as const;

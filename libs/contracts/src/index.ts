@@ -1,0 +1,6 @@
+export * from './topics';
+export * from './uuid';
+export * from './envelope';
+export * from './alert-events';
+export * from './receipt-events';
+export * from './event-registry';

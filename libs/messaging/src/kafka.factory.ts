@@ -1,0 +1,33 @@
+import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client that logs through pino and retries connection problems for a while before giving up. */
+export function createKafka(clientId: string, brokers: string[], logger: Logger): Kafka {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 10 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log, namespace }: LogEntry) => {
+        const { message, ...extra } = log;
+        // The broker answers "coordinator loading" for a moment after start; kafkajs retries it.
+        const lvl = LEVELS[level] ?? 'info';
+        logger[lvl === 'error' && /coordinator/i.test(String(extra.error ?? '')) ? 'warn' : lvl](
+          { namespace, broker: extra.broker, error: extra.error },
+          `kafkajs: ${message}`,
+        );
+      },
+  });
+}

@@ -1,0 +1,31 @@
+import { Envelope, encodeEvent, physicalTopic } from '@alerta-rosa/contracts';
+import { EntityManager } from 'typeorm';
+
+/**
+ * Appends events to the service's outbox inside the caller's transaction: the state change and its
+ * events commit together or not at all. A NOTIFY wakes the relay as soon as the transaction commits.
+ */
+export class OutboxWriter {
+  constructor(
+    private readonly schema: string,
+    private readonly topicPrefix: string,
+  ) {}
+
+  async append(manager: EntityManager, topic: string, events: Envelope[]): Promise<void> {
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('OutboxWriter.append must run inside a transaction');
+    }
+    for (const event of events) {
+      await manager.query(
+        `INSERT INTO "${this.schema}".outbox (event_id, topic, message_key, event_type, payload)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [event.eventId, physicalTopic(this.topicPrefix, topic), event.alertId, event.type, encodeEvent(event)],
+      );
+    }
+    await manager.query('SELECT pg_notify($1, $2)', [outboxChannel(this.schema), '']);
+  }
+}
+
+export function outboxChannel(schema: string): string {
+  return `outbox_${schema}`;
+}

@@ -1,0 +1,102 @@
+import { BaseConfig, loadConfigOrExit } from '@alerta-rosa/config';
+import { Producer as ServiceName } from '@alerta-rosa/contracts';
+import { ensureDatabase, runMigrations, serviceDataSourceOptions } from '@alerta-rosa/database';
+import { KafkaInboxServer, createKafka, ensureTopics } from '@alerta-rosa/messaging';
+import { PinoNestLogger, createLogger } from '@alerta-rosa/observability';
+import { DynamicModule, INestApplication, NestApplicationOptions } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { RuntimeModuleOptions } from './runtime.module';
+import { ServiceRuntime } from './service-runtime';
+
+export interface BootstrapOptions<C extends BaseConfig & { PORT: number }> extends RuntimeModuleOptions {
+  name: ServiceName;
+  schema: string;
+  configSchema: z.ZodType<C>;
+  module: (runtime: ServiceRuntime<C>) => DynamicModule;
+  /** Logical topics this service consumes, each with an @EventPattern handler. */
+  consumes?: string[];
+  /** Extra HTTP set-up (body limits, filters) before the app listens. */
+  configureHttp?: (app: NestExpressApplication, runtime: ServiceRuntime<C>) => void;
+  nestOptions?: NestApplicationOptions;
+}
+
+/**
+ * Starts one service: validate config, create the database/schema and run migrations, make sure the
+ * topics exist, start HTTP, the outbox relay and (if any) the Kafka consumer; stop all of it on SIGTERM.
+ */
+export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
+  options: BootstrapOptions<C>,
+): Promise<INestApplication> {
+  const config = loadConfigOrExit(options.name, options.configSchema);
+  const logger = createLogger(options.name, config.LOG_LEVEL);
+  const kafka = createKafka(`alerta-rosa-${options.name}`, config.KAFKA_BROKERS, logger);
+  const runtime: ServiceRuntime<C> = { name: options.name, schema: options.schema, config, logger, kafka };
+
+  process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
+
+  if (config.NODE_ENV !== 'production') await ensureDatabase(config.DATABASE_URL);
+  const migrator = new DataSource(
+    serviceDataSourceOptions({
+      url: config.DATABASE_URL,
+      schema: options.schema,
+      entities: options.entities,
+      migrations: options.migrations,
+      poolSize: 2, // one holds the advisory lock, one runs the migrations
+      applicationName: `${options.name}-migrations`,
+    }),
+  );
+  await migrator.initialize();
+  const applied = await runMigrations(migrator, options.schema);
+  await migrator.destroy();
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+
+  const created = await ensureTopics(kafka, {
+    prefix: config.KAFKA_TOPIC_PREFIX,
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+  });
+  if (created.length) logger.info({ created }, 'kafka topics created');
+
+  const app = await NestFactory.create<NestExpressApplication>(options.module(runtime), {
+    logger: new PinoNestLogger(logger),
+    bufferLogs: false,
+    ...options.nestOptions,
+  });
+  app.enableShutdownHooks();
+  options.configureHttp?.(app, runtime);
+
+  if (options.consumes?.length) {
+    app.connectMicroservice(
+      {
+        strategy: new KafkaInboxServer({
+          kafka,
+          groupId: `alerta-rosa.${options.name}`,
+          topicPrefix: config.KAFKA_TOPIC_PREFIX,
+          topics: options.consumes,
+          dataSource: app.get(DataSource),
+          schema: options.schema,
+          logger: logger.child({ component: 'kafka-consumer' }),
+          maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+          retryBackoffMs: config.CONSUMER_RETRY_BACKOFF_MS,
+          killAfterInboxCommit: config.FAULT_KILL_AFTER_INBOX_COMMIT,
+        }),
+      },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+  }
+  await app.listen(config.PORT, process.env.HOST ?? '127.0.0.1');
+  logger.info({ url: `http://127.0.0.1:${config.PORT}`, pid: process.pid }, `${options.name} ready`);
+  return app;
+}
+
+/** Entry-point wrapper: any start-up failure is one log line and exit code 1. */
+export function runService<C extends BaseConfig & { PORT: number }>(options: BootstrapOptions<C>): void {
+  bootstrapService(options).catch((err: Error) => {
+    process.stderr.write(`${options.name}: failed to start: ${err.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,3 @@
+export * from './service-runtime';
+export * from './runtime.module';
+export * from './bootstrap';

@@ -1,0 +1,73 @@
+import { serviceDataSourceOptions } from '@alerta-rosa/database';
+import { OutboxRelay, OutboxWriter } from '@alerta-rosa/messaging';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EntitySchema, MixedList } from 'typeorm';
+import { HealthController } from './health.controller';
+import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
+
+@Injectable()
+class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(OutboxRelay) private readonly relay: OutboxRelay) {}
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+export interface RuntimeModuleOptions {
+  entities: MixedList<Function | string | EntitySchema>;
+  migrations: MixedList<Function | string>;
+}
+
+/**
+ * Everything a service shares with the others: its database (own schema), the outbox writer and
+ * relay, and the health endpoint.
+ */
+@Global()
+@Module({})
+export class RuntimeModule {
+  static forRoot(runtime: ServiceRuntime, options: RuntimeModuleOptions): DynamicModule {
+    return {
+      module: RuntimeModule,
+      imports: [
+        TypeOrmModule.forRoot(
+          serviceDataSourceOptions({
+            url: runtime.config.DATABASE_URL,
+            schema: runtime.schema,
+            entities: options.entities,
+            migrations: options.migrations,
+            poolSize: runtime.config.DATABASE_POOL_SIZE,
+            applicationName: runtime.name,
+          }),
+        ),
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: SERVICE_RUNTIME, useValue: runtime },
+        { provide: OutboxWriter, useValue: new OutboxWriter(runtime.schema, runtime.config.KAFKA_TOPIC_PREFIX) },
+        {
+          provide: OutboxRelay,
+          useValue: new OutboxRelay({
+            schema: runtime.schema,
+            databaseUrl: runtime.config.DATABASE_URL,
+            kafka: runtime.kafka,
+            logger: runtime.logger.child({ component: 'outbox-relay' }),
+          }),
+        },
+        OutboxRelayLifecycle,
+      ],
+      exports: [SERVICE_RUNTIME, OutboxWriter, OutboxRelay, TypeOrmModule],
+    };
+  }
+}

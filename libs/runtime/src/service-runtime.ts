@@ -1,0 +1,15 @@
+import { BaseConfig } from '@alerta-rosa/config';
+import { Producer as ServiceName } from '@alerta-rosa/contracts';
+import { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/** What every service process has once its configuration is valid. */
+export interface ServiceRuntime<C extends BaseConfig = BaseConfig> {
+  name: ServiceName;
+  schema: string;
+  config: C;
+  logger: Logger;
+  kafka: Kafka;
+}
+
+export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');

@@ -21,6 +21,16 @@ export const baseConfigSchema = z.object({
     .default(''),
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(100).default(6),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((v) => v.startsWith('redis://') || v.startsWith('rediss://'), 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix: isolates environments (and test runs) sharing one Redis. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, - and _ only')
+    .default('alerta-rosa'),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
   /** Test-only crash injection; refused in production. */

@@ -1,3 +1,4 @@
 export * from './service-runtime';
 export * from './runtime.module';
 export * from './bootstrap';
+export * from './redis.connection';

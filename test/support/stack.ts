@@ -1,0 +1,299 @@
+import { ChildProcess, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import { Admin, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { AddressInfo, createServer } from 'net';
+import { join } from 'path';
+import { Pool } from 'pg';
+
+export type ServiceName = 'intake' | 'dissemination' | 'coordination' | 'tracker';
+
+const ROOT = join(__dirname, '../..');
+const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  { timeoutMs = 20_000, intervalMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ServiceProcess {
+  readonly lines: string[] = [];
+  private exited: Promise<number | null>;
+  exitCode: number | null | undefined;
+
+  constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    readonly child: ChildProcess,
+  ) {
+    const collect = (buf: Buffer) => this.lines.push(...buf.toString().split('\n').filter(Boolean));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        this.exitCode = code ?? (signal ? -1 : null);
+        resolve(code);
+      }),
+    );
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Parsed JSON log lines. */
+  logs(): Record<string, unknown>[] {
+    return this.lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited early:\n${this.lines.slice(-30).join('\n')}`);
+        return this.logs().some((l) => l.msg === `${this.name} ready`);
+      },
+      { timeoutMs, what: `${this.name} ready` },
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}\n--- ${this.name} log ---\n${this.lines.slice(-30).join('\n')}`);
+    });
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+    if (this.running) this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  waitExit(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+export interface StackOptions {
+  brokers?: string[];
+  env?: Record<string, string>;
+}
+
+/**
+ * An isolated copy of the system for one test file: its own database, its own topic prefix and
+ * consumer groups, its own ports, on the real PostgreSQL and Kafka. Services run as real processes
+ * (the compiled dist/), so tests can SIGKILL and restart them.
+ */
+export class TestStack {
+  readonly id = randomBytes(4).toString('hex');
+  readonly database = `ar_it_${this.id}`;
+  readonly topicPrefix = `it-${this.id}`;
+  readonly brokers: string[];
+  readonly pool: Pool;
+  readonly kafka: Kafka;
+  private readonly services = new Map<ServiceName, ServiceProcess>();
+  private readonly ports = new Map<ServiceName, number>();
+  private readonly consumers: Consumer[] = [];
+
+  private constructor(private readonly options: StackOptions) {
+    this.brokers = options.brokers ?? (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+    this.pool = new Pool({ connectionString: this.databaseUrl, max: 4 });
+    this.kafka = new Kafka({
+      clientId: `test-${this.id}`,
+      brokers: this.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10, initialRetryTime: 200 },
+    });
+  }
+
+  static async create(options: StackOptions = {}): Promise<TestStack> {
+    const stack = new TestStack(options);
+    const admin = new Pool({ connectionString: PG_ADMIN_URL, max: 1 });
+    await admin.query(`CREATE DATABASE "${stack.database}"`);
+    await admin.end();
+    return stack;
+  }
+
+  get databaseUrl(): string {
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${this.database}`;
+    return url.toString();
+  }
+
+  topic(logical: string): string {
+    return `${this.topicPrefix}.${logical}`;
+  }
+
+  service(name: ServiceName): ServiceProcess {
+    const svc = this.services.get(name);
+    if (!svc) throw new Error(`${name} not started`);
+    return svc;
+  }
+
+  url(name: ServiceName): string {
+    return this.service(name).url;
+  }
+
+  async start(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = this.ports.get(name) ?? (await freePort());
+    this.ports.set(name, port);
+    const child = spawn(
+      process.execPath,
+      ['-r', join(ROOT, 'infra/node/register-paths.js'), join(ROOT, `dist/apps/${name}/src/main.js`)],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'test',
+          LOG_LEVEL: 'debug',
+          DATABASE_URL: this.databaseUrl,
+          DATABASE_POOL_SIZE: '5',
+          KAFKA_BROKERS: this.brokers.join(','),
+          KAFKA_TOPIC_PREFIX: this.topicPrefix,
+          QUEUE_PREFIX: this.topicPrefix,
+          CONSUMER_RETRY_BACKOFF_MS: '50',
+          PORT: String(port),
+          ...this.options.env,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const svc = new ServiceProcess(name, port, child);
+    this.services.set(name, svc);
+    await svc.waitReady();
+    return svc;
+  }
+
+  async startAll(names: ServiceName[] = ['intake', 'dissemination', 'coordination', 'tracker']): Promise<void> {
+    // Sequentially: the first start creates topics; parallel starts would race on creation harmlessly
+    // but slow each other down on two cores.
+    for (const n of names) await this.start(n);
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pool.query(sql, params)).rows as T[];
+  }
+
+  async http(
+    name: ServiceName,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any; headers: Headers }> {
+    const res = await fetch(`${this.url(name)}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  /** Waits for the tracker's timeline of an alert to satisfy a predicate. */
+  async timelineWhere(alertId: string, done: (entries: any[]) => boolean, timeoutMs = 20_000): Promise<any> {
+    return waitFor(
+      async () => {
+        const res = await this.http('tracker', 'GET', `/api/v1/alerts/${alertId}/timeline`);
+        return res.status === 200 && done(res.body.entries) ? res.body : undefined;
+      },
+      { timeoutMs, what: `timeline of ${alertId}` },
+    );
+  }
+
+  /** Reads every message currently on a physical topic (from the beginning) with a throwaway group. */
+  async readTopic(
+    physical: string,
+    { expect, timeoutMs = 15_000 }: { expect: number; timeoutMs?: number },
+  ): Promise<{ partition: number; message: KafkaMessage }[]> {
+    const consumer = this.kafka.consumer({ groupId: `reader-${this.id}-${randomBytes(3).toString('hex')}` });
+    this.consumers.push(consumer);
+    const got: { partition: number; message: KafkaMessage }[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: physical, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => void got.push({ partition, message }) });
+    await waitFor(async () => got.length >= expect, { timeoutMs, what: `${expect} messages on ${physical}` }).catch(
+      (err) => {
+        throw new Error(`${(err as Error).message} (got ${got.length})`);
+      },
+    );
+    await sleep(300); // anything beyond the expected count would show up now
+    await consumer.disconnect();
+    return got;
+  }
+
+  async admin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async teardown(): Promise<void> {
+    await Promise.all([...this.services.values()].map((s) => s.stop('SIGTERM', 10_000)));
+    await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
+    await this.pool.end();
+    const admin = new Pool({ connectionString: PG_ADMIN_URL, max: 1 });
+    await admin.query(`DROP DATABASE IF EXISTS "${this.database}" WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+    await this.admin(async (a) => {
+      const mine = (await a.listTopics()).filter((t) => t.startsWith(`${this.topicPrefix}.`));
+      if (mine.length) await a.deleteTopics({ topics: mine });
+    }).catch(() => undefined);
+  }
+}
+
+export function minimalFicha(overrides: Record<string, unknown> = {}) {
+  const now = Date.now();
+  return {
+    fullName: 'Ana Martínez López',
+    age: 24,
+    municipalityCode: '20067',
+    lastSeenAt: new Date(now - 6 * 3600_000).toISOString(),
+    reportedAt: new Date(now - 3600_000).toISOString(),
+    ...overrides,
+  };
+}

@@ -272,6 +272,11 @@ export class TestStack {
     }
   }
 
+  /** Removes this stack's BullMQ keys (QUEUE_PREFIX = topic prefix). */
+  clearRedis(): Promise<void> {
+    return deleteRedisKeys(`${this.topicPrefix}:*`);
+  }
+
   async teardown(): Promise<void> {
     await Promise.all([...this.services.values()].map((s) => s.stop('SIGTERM', 10_000)));
     await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
@@ -279,10 +284,27 @@ export class TestStack {
     const admin = new Pool({ connectionString: PG_ADMIN_URL, max: 1 });
     await admin.query(`DROP DATABASE IF EXISTS "${this.database}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
+    await this.clearRedis().catch(() => undefined);
     await this.admin(async (a) => {
       const mine = (await a.listTopics()).filter((t) => t.startsWith(`${this.topicPrefix}.`));
       if (mine.length) await a.deleteTopics({ topics: mine });
     }).catch(() => undefined);
+  }
+}
+
+export async function deleteRedisKeys(pattern: string): Promise<void> {
+  const { default: IORedis } = await import('ioredis');
+  const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -12,5 +12,6 @@ tsconfigPaths.register({
     '@alerta-rosa/database': ['libs/database/src'],
     '@alerta-rosa/runtime': ['libs/runtime/src'],
     '@alerta-rosa/http': ['libs/http/src'],
+    '@alerta-rosa/auth': ['libs/auth/src'],
   },
 });

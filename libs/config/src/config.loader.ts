@@ -71,5 +71,8 @@ export function loadConfigOrExit<S extends z.ZodType>(service: string, schema: S
   }
 }
 
+/** Shared secret that signs access tokens (HS256); at least 32 characters. */
+export const authSecretSchema = z.string().min(32, 'at least 32 characters');
+
 /** Port setting shared by every HTTP-speaking service. */
 export const portSchema = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);

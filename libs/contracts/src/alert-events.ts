@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Public part of the ficha as it travels in alert events (never the private part). */
+/** Public part of the ficha as it travels in alert events (never the private part). New fields must be optional. */
 export const publicFichaSchema = z
   .object({
     fullName: z.string().min(1).max(200),
@@ -10,8 +10,15 @@ export const publicFichaSchema = z
     lastSeenAt: z.string().datetime({ offset: true }),
     lastSeenPlace: z.string().max(500).nullable(),
     description: z.string().max(2000).nullable(),
-  })
-  .strict();
+    /**
+     * Public URL of the ficha photo, present only with the family's consent. Intake serves it and
+     * deletes it on withdrawal; dissemination attaches it to posts.
+     */
+    photoUrl: z.string().url().nullable().optional(),
+    photoAltText: z.string().max(1000).nullable().optional(),
+  });
+// Not strict: fields added to the public ficha by newer producers are dropped by older consumers
+// instead of dead-lettering the event.
 export type PublicFicha = z.infer<typeof publicFichaSchema>;
 
 export const ALERT_OUTCOMES = ['localizada_con_vida', 'localizada_sin_vida', 'cancelada'] as const;

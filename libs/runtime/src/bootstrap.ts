@@ -81,6 +81,7 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
           logger: logger.child({ component: 'kafka-consumer' }),
           maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
           retryBackoffMs: config.CONSUMER_RETRY_BACKOFF_MS,
+          sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
           killAfterInboxCommit: config.FAULT_KILL_AFTER_INBOX_COMMIT,
         }),
       },

@@ -7,7 +7,17 @@ import { Pool } from 'pg';
 
 export type ServiceName = 'intake' | 'dissemination' | 'coordination' | 'tracker';
 
-const ROOT = join(__dirname, '../..');
+import { existsSync } from 'fs';
+import { dirname } from 'path';
+
+/** Project root (holds package.json), whether this file runs from test/ or from dist/test/. */
+function findRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  throw new Error('project root not found');
+}
+const ROOT = findRoot(__dirname);
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function freePort(): Promise<number> {
@@ -82,13 +92,15 @@ export class ServiceProcess {
     });
   }
 
+  /** Ready when /health answers 200 (HTTP listens only after consumer and relay have started). */
   async waitReady(timeoutMs = 30_000): Promise<void> {
     await waitFor(
       async () => {
         if (!this.running) throw new Error(`${this.name} exited early:\n${this.lines.slice(-30).join('\n')}`);
-        return this.logs().some((l) => l.msg === `${this.name} ready`);
+        const res = await fetch(`${this.url}/health`).catch(() => undefined);
+        return res?.status === 200;
       },
-      { timeoutMs, what: `${this.name} ready` },
+      { timeoutMs, intervalMs: 150, what: `${this.name} ready` },
     ).catch((err) => {
       throw new Error(`${(err as Error).message}\n--- ${this.name} log ---\n${this.lines.slice(-30).join('\n')}`);
     });

@@ -9,7 +9,7 @@ export const baseConfigSchema = z.object({
     .url()
     .refine((v) => v.startsWith('postgres://') || v.startsWith('postgresql://'), 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/alerta_rosa'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(12),
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')

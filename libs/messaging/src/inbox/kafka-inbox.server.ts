@@ -86,7 +86,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 8,
       eachBatch: (payload) => this.onBatch(payload),
     });
     logger.info({ groupId, topics }, 'kafka consumer running');

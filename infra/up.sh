@@ -35,8 +35,10 @@ services=(intake:3001 dissemination:3002 coordination:3003 tracker:3004)
 logdir="${TMPDIR:-/tmp}/alerta-rosa-logs"; mkdir -p "$logdir"
 pids=()
 
+stopping=0
 stop_all() {
   trap - INT TERM EXIT
+  stopping=1
   echo; echo "== stopping services"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -67,4 +69,4 @@ Alerta Rosa is running (logs in $logdir):
 Press Ctrl-C to stop everything.
 MSG
 wait -n "${pids[@]}" || true
-echo "a service exited; see $logdir"
+[ "$stopping" = 1 ] || echo "a service exited; see $logdir"

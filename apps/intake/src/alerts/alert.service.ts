@@ -324,7 +324,8 @@ export class AlertService {
 
   /** Marks photos withdrawn (they stop being served at once); the caller deletes their files after commit. */
   async withdrawPhotos(m: EntityManager, alertId: string, photoId?: string): Promise<string[]> {
-    const rows: { id: string }[] = await m.query(
+    // TypeORM answers UPDATE … RETURNING with [rows, affectedCount].
+    const [rows]: [{ id: string }[], number] = await m.query(
       `UPDATE ${SCHEMA}.photos SET status = 'withdrawn', withdrawn_at = clock_timestamp()
        WHERE alert_id = $1 AND status = 'stored' AND ($2::uuid IS NULL OR id = $2::uuid) RETURNING id`,
       [alertId, photoId ?? null],

@@ -62,7 +62,8 @@ export class UserService {
       const [user]: UserRow[] = await m.query(`SELECT * FROM intake.users WHERE id = $1 FOR UPDATE`, [id]);
       if (!user) throw new ApiError(HttpStatus.NOT_FOUND, 'USER_NOT_FOUND', 'No existe ese usuario.');
       const passwordHash = input.password ? await PasswordHasher.hash(input.password) : user.password_hash;
-      const [updated]: UserRow[] = await m.query(
+      // TypeORM answers UPDATE … RETURNING with [rows, affectedCount].
+      const [[updated]]: [UserRow[], number] = await m.query(
         `UPDATE intake.users SET display_name = $2, active = $3, password_hash = $4, updated_at = clock_timestamp()
          WHERE id = $1 RETURNING *`,
         [id, input.displayName ?? user.display_name, input.active ?? user.active, passwordHash],

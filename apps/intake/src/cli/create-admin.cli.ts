@@ -3,12 +3,11 @@
  *   npm run user:create-admin -- --username admin --name "Administración"
  * The password comes from ADMIN_PASSWORD, or is asked on the terminal (not echoed).
  */
-import { loadConfigOrExit } from '@alerta-rosa/config';
+import { baseConfigSchema, loadConfigOrExit } from '@alerta-rosa/config';
 import { ensureDatabase, runMigrations, serviceDataSourceOptions } from '@alerta-rosa/database';
 import { createInterface } from 'readline';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit.log';
-import { intakeConfigSchema } from '../intake.config';
 import { INTAKE_ENTITIES, INTAKE_MIGRATIONS } from '../intake.module';
 import { createUserSchema } from '../users/user.schemas';
 import { UserService } from '../users/user.service';
@@ -34,7 +33,8 @@ async function askPassword(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit('create-admin', intakeConfigSchema);
+  // Only the database settings matter here (no token secret needed to create a user).
+  const config = loadConfigOrExit('create-admin', baseConfigSchema);
   const input = createUserSchema.safeParse({
     username: arg('username') ?? 'admin',
     displayName: arg('name') ?? 'Administración',

@@ -113,3 +113,11 @@ export async function jpegWithPhpComment(): Promise<Buffer> {
 export const SVG_IMAGE = Buffer.from(
   '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(1)</script><rect width="64" height="64"/></svg>',
 );
+
+/** A photo-sized JPEG with noise (compresses like a real photo, a few MB) and EXIF/GPS. */
+export function noisyJpegWithGps(width = 4000, height = 3000): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    .jpeg({ quality: 85 })
+    .withExif({ IFD0: { Make: 'CamaraDePrueba' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '17/1 3/1 30/1' } })
+    .toBuffer();
+}

@@ -10,7 +10,8 @@ import { Pool } from 'pg';
 
 export type ServiceName = 'intake' | 'dissemination' | 'coordination' | 'tracker';
 
-const ROOT = join(__dirname, '../..');
+// From test/support (ts-jest) or dist/test/support (compiled benchmarks) alike.
+const ROOT = join(__dirname, __dirname.split(/[\\/]/).includes('dist') ? '../../..' : '../..');
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Secret every service of a test stack shares for access tokens (AUTH_JWT_SECRET). */
 export const TEST_JWT_SECRET = 'test-only-secret-for-alerta-rosa-access-tokens';

@@ -8,6 +8,8 @@ export interface CollectedEvent {
   offset: string;
   event: { eventId: string; type: string; alertId: string; payload: any; [k: string]: unknown };
   raw: string;
+  /** performance.now() when this process received it. */
+  receivedAt: number;
 }
 
 /**
@@ -27,7 +29,14 @@ export class TopicCollector {
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         const raw = message.value?.toString() ?? '';
-        collector.events.push({ key: message.key?.toString() ?? null, partition, offset: message.offset, event: JSON.parse(raw), raw });
+        collector.events.push({
+          key: message.key?.toString() ?? null,
+          partition,
+          offset: message.offset,
+          event: JSON.parse(raw),
+          raw,
+          receivedAt: performance.now(),
+        });
       },
     });
     return collector;

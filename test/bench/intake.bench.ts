@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   try {
     await stack.start('intake', { LOG_LEVEL: 'info' });
     const topic = await TopicCollector.start(stack, 'alerts.v1');
-    for (let i = 0; i < 20; i++) await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 20 + (i % 50) }));
+    for (let i = 0; i < 20; i++)
+      await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 20 + (i % 50) }));
 
     const http: number[] = [];
     for (let i = 0; i < 200; i++) {
@@ -47,7 +48,12 @@ async function main(): Promise<void> {
       Array.from({ length: concurrency }, async (_, w) => {
         for (let i = 0; i < perWorker; i++) {
           const t0 = performance.now();
-          const res = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: (w * 7 + i) % 100 }));
+          const res = await stack.http(
+            'intake',
+            'POST',
+            '/api/v1/alerts',
+            minimalFicha({ age: (w * 7 + i) % 100 }),
+          );
           if (res.status !== 201) throw new Error(`activation failed: ${res.status}`);
           conc.push(performance.now() - t0);
         }
@@ -58,7 +64,14 @@ async function main(): Promise<void> {
     const photo = await noisyJpegWithGps(4000, 3000);
     const photos: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const id = (await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ photoConsent: true, activate: false }))).body.id;
+      const id = (
+        await stack.http(
+          'intake',
+          'POST',
+          '/api/v1/alerts',
+          minimalFicha({ photoConsent: true, activate: false }),
+        )
+      ).body.id;
       const t0 = performance.now();
       const res = await uploadPhoto(stack, id, photo);
       if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);

@@ -23,16 +23,34 @@ describe('intake: users, sessions and who may do what', () => {
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
       execFile(
         process.execPath,
-        ['-r', join(ROOT, 'infra/node/register-paths.js'), join(ROOT, 'dist/apps/intake/src/cli/create-admin.cli.js'), ...args],
-        { env: { PATH: process.env.PATH, DATABASE_URL: stack.databaseUrl, ADMIN_PASSWORD: password }, encoding: 'utf8' },
-        (err, stdout, stderr) => resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        [
+          '-r',
+          join(ROOT, 'infra/node/register-paths.js'),
+          join(ROOT, 'dist/apps/intake/src/cli/create-admin.cli.js'),
+          ...args,
+        ],
+        {
+          env: { PATH: process.env.PATH, DATABASE_URL: stack.databaseUrl, ADMIN_PASSWORD: password },
+          encoding: 'utf8',
+        },
+        (err, stdout, stderr) =>
+          resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       ),
     );
   const login = (username: string, password: string) =>
     stack.http('intake', 'POST', '/api/v1/auth/login', { username, password }, { authorization: '' });
   const createUser = async (body: Record<string, unknown>) => {
-    const res = await stack.http('intake', 'POST', '/api/v1/users', { password: PASSWORD, ...body }, auth('admin'));
-    expect({ status: res.status, body: res.status === 201 ? 'ok' : res.body }).toEqual({ status: 201, body: 'ok' });
+    const res = await stack.http(
+      'intake',
+      'POST',
+      '/api/v1/users',
+      { password: PASSWORD, ...body },
+      auth('admin'),
+    );
+    expect({ status: res.status, body: res.status === 201 ? 'ok' : res.body }).toEqual({
+      status: 201,
+      body: 'ok',
+    });
     return res.body;
   };
 
@@ -49,9 +67,19 @@ describe('intake: users, sessions and who may do what', () => {
     tokens.admin = (await login('admin', ADMIN_PASSWORD)).body.accessToken;
     await createUser({ username: 'operadora1', displayName: 'Operadora de guardia', role: 'operadora' });
     await createUser({ username: 'enlace-c4', displayName: 'Enlace C4', role: 'area', areaId: 'c4' });
-    await createUser({ username: 'vial', displayName: 'Enlace Policía Vial', role: 'area', areaId: 'policia-vial' });
+    await createUser({
+      username: 'vial',
+      displayName: 'Enlace Policía Vial',
+      role: 'area',
+      areaId: 'policia-vial',
+    });
     await createUser({ username: 'comite1', displayName: 'Integrante del Comité', role: 'comite' });
-    for (const [key, username] of [['operadora', 'operadora1'], ['area', 'enlace-c4'], ['areaOtra', 'vial'], ['comite', 'comite1']] as const) {
+    for (const [key, username] of [
+      ['operadora', 'operadora1'],
+      ['area', 'enlace-c4'],
+      ['areaOtra', 'vial'],
+      ['comite', 'comite1'],
+    ] as const) {
       const res = await login(username, PASSWORD);
       expect(res.status).toBe(200);
       tokens[key] = res.body.accessToken;
@@ -79,11 +107,17 @@ describe('intake: users, sessions and who may do what', () => {
     const res = await login('enlace-c4', PASSWORD);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 120, user: { username: 'enlace-c4', role: 'area', areaId: 'c4' } });
+    expect(res.body).toMatchObject({
+      tokenType: 'Bearer',
+      expiresIn: 120,
+      user: { username: 'enlace-c4', role: 'area', areaId: 'c4' },
+    });
     const claims = JSON.parse(Buffer.from(res.body.accessToken.split('.')[1], 'base64url').toString());
     expect(claims).toMatchObject({ sub: res.body.user.id, role: 'area', areaId: 'c4' });
     expect(claims.exp - claims.iat).toBe(120);
-    const me = await stack.http('intake', 'GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${res.body.accessToken}` });
+    const me = await stack.http('intake', 'GET', '/api/v1/auth/me', undefined, {
+      authorization: `Bearer ${res.body.accessToken}`,
+    });
     expect(me.body).toEqual({ id: res.body.user.id, role: 'area', areaId: 'c4' });
     const wrong = await login('enlace-c4', 'contraseña-equivocada');
     expect(wrong.status).toBe(401);
@@ -94,32 +128,78 @@ describe('intake: users, sessions and who may do what', () => {
 
   it('rotates refresh tokens and revokes the whole family when a used one comes back', async () => {
     const first = (await login('comite1', PASSWORD)).body;
-    const rotated = await stack.http('intake', 'POST', '/api/v1/auth/refresh', { refreshToken: first.refreshToken }, { authorization: '' });
+    const rotated = await stack.http(
+      'intake',
+      'POST',
+      '/api/v1/auth/refresh',
+      { refreshToken: first.refreshToken },
+      { authorization: '' },
+    );
     expect(rotated.status).toBe(200);
     expect(rotated.body.refreshToken).not.toBe(first.refreshToken);
     const stored = await stack.query(`SELECT token_hash FROM intake.refresh_tokens`);
     expect(JSON.stringify(stored)).not.toContain(first.refreshToken);
 
-    const replay = await stack.http('intake', 'POST', '/api/v1/auth/refresh', { refreshToken: first.refreshToken }, { authorization: '' });
+    const replay = await stack.http(
+      'intake',
+      'POST',
+      '/api/v1/auth/refresh',
+      { refreshToken: first.refreshToken },
+      { authorization: '' },
+    );
     expect(replay.status).toBe(401);
     expect(replay.body.code).toBe('INVALID_REFRESH_TOKEN');
     // The legitimate-looking newer token of the same family is dead too.
-    const next = await stack.http('intake', 'POST', '/api/v1/auth/refresh', { refreshToken: rotated.body.refreshToken }, { authorization: '' });
+    const next = await stack.http(
+      'intake',
+      'POST',
+      '/api/v1/auth/refresh',
+      { refreshToken: rotated.body.refreshToken },
+      { authorization: '' },
+    );
     expect(next.status).toBe(401);
-    const audit = await stack.http('intake', 'GET', '/api/v1/audit?action=auth.refresh.reused', undefined, auth('admin'));
+    const audit = await stack.http(
+      'intake',
+      'GET',
+      '/api/v1/audit?action=auth.refresh.reused',
+      undefined,
+      auth('admin'),
+    );
     expect(audit.body.items).toHaveLength(1);
     // Another session of the same user is untouched.
     const other = (await login('comite1', PASSWORD)).body;
-    expect((await stack.http('intake', 'POST', '/api/v1/auth/refresh', { refreshToken: other.refreshToken }, { authorization: '' })).status).toBe(200);
+    expect(
+      (
+        await stack.http(
+          'intake',
+          'POST',
+          '/api/v1/auth/refresh',
+          { refreshToken: other.refreshToken },
+          { authorization: '' },
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('ends a session on logout', async () => {
     const session = (await login('operadora1', PASSWORD)).body;
-    const out = await stack.http('intake', 'POST', '/api/v1/auth/logout', { refreshToken: session.refreshToken }, {
-      authorization: `Bearer ${session.accessToken}`,
-    });
+    const out = await stack.http(
+      'intake',
+      'POST',
+      '/api/v1/auth/logout',
+      { refreshToken: session.refreshToken },
+      {
+        authorization: `Bearer ${session.accessToken}`,
+      },
+    );
     expect(out.status).toBe(204);
-    const after = await stack.http('intake', 'POST', '/api/v1/auth/refresh', { refreshToken: session.refreshToken }, { authorization: '' });
+    const after = await stack.http(
+      'intake',
+      'POST',
+      '/api/v1/auth/refresh',
+      { refreshToken: session.refreshToken },
+      { authorization: '' },
+    );
     expect(after.status).toBe(401);
   });
 
@@ -134,20 +214,53 @@ describe('intake: users, sessions and who may do what', () => {
   it('locks out a deactivated user: no login, no refresh', async () => {
     const user = await createUser({ username: 'baja', displayName: 'Usuaria dada de baja', role: 'comite' });
     const session = (await login('baja', PASSWORD)).body;
-    const off = await stack.http('intake', 'PATCH', `/api/v1/users/${user.id}`, { active: false }, auth('admin'));
+    const off = await stack.http(
+      'intake',
+      'PATCH',
+      `/api/v1/users/${user.id}`,
+      { active: false },
+      auth('admin'),
+    );
     expect(off.status).toBe(200);
     expect((await login('baja', PASSWORD)).status).toBe(401);
-    expect((await stack.http('intake', 'POST', '/api/v1/auth/refresh', { refreshToken: session.refreshToken }, { authorization: '' })).status).toBe(401);
+    expect(
+      (
+        await stack.http(
+          'intake',
+          'POST',
+          '/api/v1/auth/refresh',
+          { refreshToken: session.refreshToken },
+          { authorization: '' },
+        )
+      ).status,
+    ).toBe(401);
   });
 
   it('refuses forged, expired and incomplete tokens', async () => {
-    const forged = new AccessTokenVerifier('another-secret-that-is-long-enough-to-sign').sign({ sub: 'x', role: 'admin' }, 600);
+    const forged = new AccessTokenVerifier('another-secret-that-is-long-enough-to-sign').sign(
+      { sub: 'x', role: 'admin' },
+      600,
+    );
     const expired = stack.token('admin', { ttlSeconds: 1 });
     await sleep(2_100);
-    const noArea = new AccessTokenVerifier('test-only-secret-for-alerta-rosa-access-tokens').sign({ sub: 'x', role: 'area' }, 600);
-    for (const [what, token] of [['forged', forged], ['expired', expired], ['area without areaId', noArea], ['garbage', 'abc.def.ghi']]) {
-      const res = await stack.http('intake', 'GET', '/api/v1/alerts', undefined, { authorization: `Bearer ${token}` });
-      expect({ what, status: res.status, code: res.body.code }).toEqual({ what, status: 401, code: 'UNAUTHENTICATED' });
+    const noArea = new AccessTokenVerifier('test-only-secret-for-alerta-rosa-access-tokens').sign(
+      { sub: 'x', role: 'area' },
+      600,
+    );
+    for (const [what, token] of [
+      ['forged', forged],
+      ['expired', expired],
+      ['area without areaId', noArea],
+      ['garbage', 'abc.def.ghi'],
+    ]) {
+      const res = await stack.http('intake', 'GET', '/api/v1/alerts', undefined, {
+        authorization: `Bearer ${token}`,
+      });
+      expect({ what, status: res.status, code: res.body.code }).toEqual({
+        what,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
     }
   });
 
@@ -162,7 +275,11 @@ describe('intake: users, sessions and who may do what', () => {
     const preflight = (origin: string) =>
       fetch(`${stack.url('intake')}/api/v1/alerts`, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,idempotency-key' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,idempotency-key',
+        },
       });
     const ok = await preflight(CONSOLE_ORIGIN);
     expect(ok.headers.get('access-control-allow-origin')).toBe(CONSOLE_ORIGIN);
@@ -188,7 +305,10 @@ describe('intake: users, sessions and who may do what', () => {
         '/api/v1/users',
       ]),
     );
-    expect(doc.body.paths['/api/v1/alerts'].post.requestBody.content['application/json'].schema.properties.fullName).toBeDefined();
+    expect(
+      doc.body.paths['/api/v1/alerts'].post.requestBody.content['application/json'].schema.properties
+        .fullName,
+    ).toBeDefined();
     expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
@@ -198,7 +318,13 @@ describe('intake: users, sessions and who may do what', () => {
       (await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha(o), asOperator)).body.id as string;
     const newDeactivated = async () => {
       const id = await newAlert();
-      await stack.http('intake', 'POST', `/api/v1/alerts/${id}/deactivate`, { outcome: 'cancelada' }, asOperator);
+      await stack.http(
+        'intake',
+        'POST',
+        `/api/v1/alerts/${id}/deactivate`,
+        { outcome: 'cancelada' },
+        asOperator,
+      );
       return id;
     };
     const newPhoto = async () => {
@@ -208,24 +334,35 @@ describe('intake: users, sessions and who may do what', () => {
     };
     let n = 0;
     type Call = (role: RoleKey) => Promise<number>;
-    const http = (method: string, path: string, body?: unknown): Call => async (role) =>
-      (await stack.http('intake', method, path, body, auth(role))).status;
+    const http =
+      (method: string, path: string, body?: unknown): Call =>
+      async (role) =>
+        (await stack.http('intake', method, path, body, auth(role))).status;
     const shared = await newAlert();
     const sharedDraft = await newAlert({ activate: false });
-    const user = await createUser({ username: 'matriz', displayName: 'Usuaria de la matriz', role: 'comite' });
+    const user = await createUser({
+      username: 'matriz',
+      displayName: 'Usuaria de la matriz',
+      role: 'comite',
+    });
 
     const endpoints: Record<string, Call> = {
-      'POST /api/v1/alerts': (r) => http('POST', '/api/v1/alerts', minimalFicha({ activate: false, age: 50 }))(r),
+      'POST /api/v1/alerts': (r) =>
+        http('POST', '/api/v1/alerts', minimalFicha({ activate: false, age: 50 }))(r),
       'GET /api/v1/alerts': http('GET', '/api/v1/alerts'),
       'GET /api/v1/alerts/:id (activa)': http('GET', `/api/v1/alerts/${shared}`),
       'GET /api/v1/alerts/:id (borrador)': http('GET', `/api/v1/alerts/${sharedDraft}`),
       'GET /api/v1/alerts/:id/private': http('GET', `/api/v1/alerts/${shared}/private`),
-      'PATCH /api/v1/alerts/:id': (r) => http('PATCH', `/api/v1/alerts/${shared}`, { description: `Cambio ${++n}` })(r),
-      'POST /api/v1/alerts/:id/activate': async (r) => http('POST', `/api/v1/alerts/${await newAlert({ activate: false })}/activate`)(r),
-      'POST /api/v1/alerts/:id/discard': async (r) => http('POST', `/api/v1/alerts/${await newAlert({ activate: false })}/discard`)(r),
+      'PATCH /api/v1/alerts/:id': (r) =>
+        http('PATCH', `/api/v1/alerts/${shared}`, { description: `Cambio ${++n}` })(r),
+      'POST /api/v1/alerts/:id/activate': async (r) =>
+        http('POST', `/api/v1/alerts/${await newAlert({ activate: false })}/activate`)(r),
+      'POST /api/v1/alerts/:id/discard': async (r) =>
+        http('POST', `/api/v1/alerts/${await newAlert({ activate: false })}/discard`)(r),
       'POST /api/v1/alerts/:id/deactivate': async (r) =>
         http('POST', `/api/v1/alerts/${await newAlert()}/deactivate`, { outcome: 'localizada_con_vida' })(r),
-      'POST /api/v1/alerts/:id/close': async (r) => http('POST', `/api/v1/alerts/${await newDeactivated()}/close`)(r),
+      'POST /api/v1/alerts/:id/close': async (r) =>
+        http('POST', `/api/v1/alerts/${await newDeactivated()}/close`)(r),
       'POST /api/v1/alerts/:id/photos': async (r) => {
         const id = await newAlert({ photoConsent: true, activate: false });
         return (await uploadPhoto(stack, id, await smallJpeg(), { headers: auth(r) })).status;
@@ -237,7 +374,12 @@ describe('intake: users, sessions and who may do what', () => {
       'GET /public/photos/:photoId/full.jpg': async () => (await fetchBytes((await newPhoto()).url)).status,
       'GET /api/v1/audit': http('GET', '/api/v1/audit?limit=5'),
       'POST /api/v1/users': (r) =>
-        http('POST', '/api/v1/users', { username: `u${++n}`, displayName: 'Nueva', role: 'operadora', password: PASSWORD })(r),
+        http('POST', '/api/v1/users', {
+          username: `u${++n}`,
+          displayName: 'Nueva',
+          role: 'operadora',
+          password: PASSWORD,
+        })(r),
       'GET /api/v1/users': http('GET', '/api/v1/users'),
       'PATCH /api/v1/users/:id': http('PATCH', `/api/v1/users/${user.id}`, { displayName: 'Renombrada' }),
       'GET /api/v1/auth/me': http('GET', '/api/v1/auth/me'),

@@ -32,7 +32,12 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
   });
 
   const draft = async (overrides: Record<string, unknown> = {}) => {
-    const res = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ activate: false, ...overrides }));
+    const res = await stack.http(
+      'intake',
+      'POST',
+      '/api/v1/alerts',
+      minimalFicha({ activate: false, ...overrides }),
+    );
     expect(res.status).toBe(201);
     return res;
   };
@@ -43,15 +48,24 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     return res;
   };
   const row = async (id: string) =>
-    (await stack.query<{ status: string; revision: number; version: number }>(
-      `SELECT status, revision, version FROM intake.alerts WHERE id = $1`,
-      [id],
-    ))[0];
+    (
+      await stack.query<{ status: string; revision: number; version: number }>(
+        `SELECT status, revision, version FROM intake.alerts WHERE id = $1`,
+        [id],
+      )
+    )[0];
 
   it('keeps a new ficha as a draft without publishing, then activates it with a folio and AlertActivated', async () => {
-    const created = await draft({ private: PRIVATE, municipalityCode: undefined, municipalityName: 'huajuapan de leon' });
+    const created = await draft({
+      private: PRIVATE,
+      municipalityCode: undefined,
+      municipalityName: 'huajuapan de leon',
+    });
     expect(created.body).toMatchObject({ status: 'draft', folio: null, version: 1 });
-    expect(created.body.ficha).toMatchObject({ municipalityCode: '20039', municipalityName: 'Heroica Ciudad de Huajuapan de León' });
+    expect(created.body.ficha).toMatchObject({
+      municipalityCode: '20039',
+      municipalityName: 'Heroica Ciudad de Huajuapan de León',
+    });
     expect(JSON.stringify(created.body)).not.toContain('XYZZY');
     const id = created.body.id;
 
@@ -70,7 +84,12 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     expect(event.event.type).toBe('AlertActivated');
     expect(event.key).toBe(id);
     expect(event.event.payload).toMatchObject({ folio: activated.body.folio, version: 1 });
-    expect(event.event.payload.ficha).toMatchObject({ isMinor: false, activatingBody: 'SSP', photoConsent: false, photoUrl: null });
+    expect(event.event.payload.ficha).toMatchObject({
+      isMinor: false,
+      activatingBody: 'SSP',
+      photoConsent: false,
+      photoUrl: null,
+    });
     // The private part never travels.
     for (const value of Object.values(PRIVATE)) expect(event.raw).not.toContain(value);
   });
@@ -93,15 +112,25 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     });
     expect(res.body.activatingBody).toBe('FGEO');
     const [event] = await topic.waitFor(res.body.id, 1);
-    expect(event.event.payload.ficha).toMatchObject({ isMinor: true, amberFolio: 'AMBER-OAX-77', activatingBody: 'FGEO' });
+    expect(event.event.payload.ficha).toMatchObject({
+      isMinor: true,
+      amberFolio: 'AMBER-OAX-77',
+      activatingBody: 'FGEO',
+    });
   });
 
   it('updates an active alert: new version, AlertUpdated naming the changed fields; a private-only change publishes nothing', async () => {
     const created = await active({ private: PRIVATE });
     const id = created.body.id;
-    const upd = await stack.http('intake', 'PATCH', `/api/v1/alerts/${id}`, { clothing: 'Sudadera gris', heightCm: 158 }, {
-      'if-match': created.headers.get('etag')!,
-    });
+    const upd = await stack.http(
+      'intake',
+      'PATCH',
+      `/api/v1/alerts/${id}`,
+      { clothing: 'Sudadera gris', heightCm: 158 },
+      {
+        'if-match': created.headers.get('etag')!,
+      },
+    );
     expect(upd.status).toBe(200);
     expect(upd.body.version).toBe(2);
     const events = await topic.waitFor(id, 2);
@@ -109,7 +138,9 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     expect(events[1].event.payload.changedFields.sort()).toEqual(['clothing', 'heightCm']);
     expect(events[1].event.payload.ficha.clothing).toBe('Sudadera gris');
 
-    const priv = await stack.http('intake', 'PATCH', `/api/v1/alerts/${id}`, { private: { internalNotes: 'Otra nota', medication: null } });
+    const priv = await stack.http('intake', 'PATCH', `/api/v1/alerts/${id}`, {
+      private: { internalNotes: 'Otra nota', medication: null },
+    });
     expect(priv.status).toBe(200);
     expect(priv.body.version).toBe(2);
     expect(priv.body.revision).toBe(upd.body.revision + 1);
@@ -125,14 +156,21 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     const created = await active();
     const id = created.body.id;
     const staleTag = created.headers.get('etag')!;
-    expect((await stack.http('intake', 'PATCH', `/api/v1/alerts/${id}`, { age: 25 }, { 'if-match': staleTag })).status).toBe(200);
+    expect(
+      (await stack.http('intake', 'PATCH', `/api/v1/alerts/${id}`, { age: 25 }, { 'if-match': staleTag }))
+        .status,
+    ).toBe(200);
     const before = await row(id);
     for (const [method, path, body] of [
       ['PATCH', `/api/v1/alerts/${id}`, { age: 26 }],
       ['POST', `/api/v1/alerts/${id}/deactivate`, { outcome: 'cancelada' }],
     ] as const) {
       const res = await stack.http('intake', method, path, body, { 'if-match': staleTag });
-      expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 412, code: 'STALE_VERSION' });
+      expect({ path, status: res.status, code: res.body.code }).toEqual({
+        path,
+        status: 412,
+        code: 'STALE_VERSION',
+      });
     }
     expect(await row(id)).toEqual(before);
     expect(await topic.waitFor(id, 2)).toHaveLength(2);
@@ -143,7 +181,9 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     const noOutcome = await stack.http('intake', 'POST', `/api/v1/alerts/${id}/deactivate`, {});
     expect(noOutcome.status).toBe(400);
     expect(noOutcome.body.fields[0].path).toBe('outcome');
-    const res = await stack.http('intake', 'POST', `/api/v1/alerts/${id}/deactivate`, { outcome: 'localizada_con_vida' });
+    const res = await stack.http('intake', 'POST', `/api/v1/alerts/${id}/deactivate`, {
+      outcome: 'localizada_con_vida',
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'deactivated', outcome: 'localizada_con_vida', version: 2 });
     const events = await topic.waitFor(id, 2);
@@ -171,7 +211,9 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     const deact = (await active()).body.id;
     await stack.http('intake', 'POST', `/api/v1/alerts/${deact}/deactivate`, { outcome: 'cancelada' });
     const closed = (await active()).body.id;
-    await stack.http('intake', 'POST', `/api/v1/alerts/${closed}/deactivate`, { outcome: 'localizada_sin_vida' });
+    await stack.http('intake', 'POST', `/api/v1/alerts/${closed}/deactivate`, {
+      outcome: 'localizada_sin_vida',
+    });
     await stack.http('intake', 'POST', `/api/v1/alerts/${closed}/close`, undefined, admin());
     const discarded = (await draft()).body.id;
     await stack.http('intake', 'POST', `/api/v1/alerts/${discarded}/discard`);
@@ -228,7 +270,9 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     const events = await topic.waitFor(id, 2, undefined, 1_000);
     expect(events.filter((e) => e.event.type === 'AlertDeactivated')).toHaveLength(1);
     const winner = r1.status === 200 ? r1 : r2;
-    expect((await stack.query(`SELECT outcome FROM intake.alerts WHERE id = $1`, [id]))[0].outcome).toBe(winner.body.outcome);
+    expect((await stack.query(`SELECT outcome FROM intake.alerts WHERE id = $1`, [id]))[0].outcome).toBe(
+      winner.body.outcome,
+    );
   });
 
   it('creates one alert and one event for a double submission with one Idempotency-Key', async () => {
@@ -241,14 +285,18 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     const ids = new Set(results.map((r) => r.body.id));
     expect(ids.size).toBe(1);
     expect(results.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(2);
-    const rows = await stack.query(`SELECT id FROM intake.alerts WHERE ficha->>'fullName' = $1`, ['Lucía Idempotente Ruiz']);
+    const rows = await stack.query(`SELECT id FROM intake.alerts WHERE ficha->>'fullName' = $1`, [
+      'Lucía Idempotente Ruiz',
+    ]);
     expect(rows).toHaveLength(1);
     const [id] = [...ids];
     expect(await topic.waitFor(id, 1, undefined, 1_000)).toHaveLength(1);
 
     const later = await stack.http('intake', 'POST', '/api/v1/alerts', body, { 'idempotency-key': key });
     expect(later.body.id).toBe(id);
-    const other = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 33 }), { 'idempotency-key': key });
+    const other = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 33 }), {
+      'idempotency-key': key,
+    });
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
@@ -266,12 +314,21 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
   it('audits every state change and every read of the private part (who, when, IP, what), append-only', async () => {
     const created = await draft({ private: PRIVATE });
     const id = created.body.id;
-    await stack.http('intake', 'PATCH', `/api/v1/alerts/${id}`, { hair: 'Negro, largo', private: { relationship: 'tía' } });
+    await stack.http('intake', 'PATCH', `/api/v1/alerts/${id}`, {
+      hair: 'Negro, largo',
+      private: { relationship: 'tía' },
+    });
     await stack.http('intake', 'POST', `/api/v1/alerts/${id}/activate`);
     await stack.http('intake', 'GET', `/api/v1/alerts/${id}/private`, undefined, admin());
     await stack.http('intake', 'POST', `/api/v1/alerts/${id}/deactivate`, { outcome: 'localizada_con_vida' });
 
-    const audit = await stack.http('intake', 'GET', `/api/v1/audit?alertId=${id}`, undefined, stack.bearer('comite'));
+    const audit = await stack.http(
+      'intake',
+      'GET',
+      `/api/v1/audit?alertId=${id}`,
+      undefined,
+      stack.bearer('comite'),
+    );
     expect(audit.status).toBe(200);
     const entries = [...audit.body.items].reverse();
     expect(entries.map((e: any) => e.action)).toEqual([
@@ -283,13 +340,24 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     ]);
     expect(entries[0]).toMatchObject({ actorId: stack.operatorId, actorRole: 'operadora' });
     expect(entries[0].ip).toMatch(/127\.0\.0\.1/);
-    expect(entries[1].details).toMatchObject({ changedFields: ['hair'], privateFieldsChanged: ['relationship'] });
+    expect(entries[1].details).toMatchObject({
+      changedFields: ['hair'],
+      privateFieldsChanged: ['relationship'],
+    });
     expect(entries[3].actorRole).toBe('admin');
-    expect(entries[4].details).toMatchObject({ from: 'active', to: 'deactivated', outcome: 'localizada_con_vida' });
+    expect(entries[4].details).toMatchObject({
+      from: 'active',
+      to: 'deactivated',
+      outcome: 'localizada_con_vida',
+    });
     expect(JSON.stringify(audit.body)).not.toContain('tía');
 
-    await expect(stack.query(`UPDATE intake.audit_log SET action = 'x' WHERE alert_id = $1`, [id])).rejects.toThrow(/append-only/);
-    await expect(stack.query(`DELETE FROM intake.audit_log WHERE alert_id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(
+      stack.query(`UPDATE intake.audit_log SET action = 'x' WHERE alert_id = $1`, [id]),
+    ).rejects.toThrow(/append-only/);
+    await expect(stack.query(`DELETE FROM intake.audit_log WHERE alert_id = $1`, [id])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(stack.query(`TRUNCATE intake.audit_log`)).rejects.toThrow(/append-only/);
   });
 
@@ -304,8 +372,14 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     expect(up.body.variants.map((v: any) => v.name)).toEqual(['full', 'medium', 'thumb']);
     expect(up.body.alert).toMatchObject({ status: 'active', version: 2 });
     const photoId = up.body.id;
-    for (const [format, data] of [['png', await pngWithExif()], ['webp', await webpWithExif()]] as const) {
-      const res = await uploadPhoto(stack, id, data, { filename: `foto.${format}`, contentType: `image/${format}` });
+    for (const [format, data] of [
+      ['png', await pngWithExif()],
+      ['webp', await webpWithExif()],
+    ] as const) {
+      const res = await uploadPhoto(stack, id, data, {
+        filename: `foto.${format}`,
+        contentType: `image/${format}`,
+      });
       expect({ format, status: res.status }).toEqual({ format, status: 201 });
     }
 
@@ -337,7 +411,9 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
 
     const events = await topic.waitFor(id, 4);
     expect(events[1].event.type).toBe('AlertUpdated');
-    expect(events[1].event.payload.changedFields).toEqual(expect.arrayContaining(['photoUrl', 'photoAltText']));
+    expect(events[1].event.payload.changedFields).toEqual(
+      expect.arrayContaining(['photoUrl', 'photoAltText']),
+    );
     expect(events[1].event.payload.ficha.photoUrl).toBe(up.body.variants[0].url);
     expect(events[1].event.payload.ficha.photoAltText).toBe('Foto reciente de Ana');
 

@@ -43,11 +43,17 @@ export function jpegWithGps(width = 1600, height = 1200): Promise<Buffer> {
 }
 
 export function pngWithExif(width = 800, height = 600): Promise<Buffer> {
-  return solid(width, height).png().withExif({ IFD0: { Make: 'CamaraDePrueba' }, IFD3: { GPSLatitudeRef: 'N' } }).toBuffer();
+  return solid(width, height)
+    .png()
+    .withExif({ IFD0: { Make: 'CamaraDePrueba' }, IFD3: { GPSLatitudeRef: 'N' } })
+    .toBuffer();
 }
 
 export function webpWithExif(width = 800, height = 600): Promise<Buffer> {
-  return solid(width, height).webp().withExif({ IFD0: { Make: 'CamaraDePrueba' }, IFD3: { GPSLatitudeRef: 'N' } }).toBuffer();
+  return solid(width, height)
+    .webp()
+    .withExif({ IFD0: { Make: 'CamaraDePrueba' }, IFD3: { GPSLatitudeRef: 'N' } })
+    .toBuffer();
 }
 
 export function smallJpeg(width = 120, height = 160): Promise<Buffer> {
@@ -70,7 +76,12 @@ export function pngBomb(side = 12_000): Buffer {
   ihdr[9] = 0; // greyscale
   const rowBytes = 1 + Math.ceil(side / 8);
   const idat = deflateSync(Buffer.alloc(rowBytes * side), { level: 9 });
-  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A ZIP archive of zeros (a zip bomb in miniature), to be sent named photo.png as image/png. */
@@ -90,7 +101,10 @@ export function zipOfZeros(): Buffer {
 export async function pngWithScriptChunk(): Promise<Buffer> {
   const png = await solid(64, 64).png().toBuffer();
   const iendAt = png.length - 12;
-  const text = pngChunk('tEXt', Buffer.from('Comment\u0000<html><script>alert(document.cookie)</script></html>', 'latin1'));
+  const text = pngChunk(
+    'tEXt',
+    Buffer.from('Comment\u0000<html><script>alert(document.cookie)</script></html>', 'latin1'),
+  );
   return Buffer.concat([png.subarray(0, iendAt), text, png.subarray(iendAt)]);
 }
 
@@ -116,8 +130,19 @@ export const SVG_IMAGE = Buffer.from(
 
 /** A photo-sized JPEG with noise (compresses like a real photo, a few MB) and EXIF/GPS. */
 export function noisyJpegWithGps(width = 4000, height = 3000): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+  return sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
+  })
     .jpeg({ quality: 85 })
-    .withExif({ IFD0: { Make: 'CamaraDePrueba' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '17/1 3/1 30/1' } })
+    .withExif({
+      IFD0: { Make: 'CamaraDePrueba' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '17/1 3/1 30/1' },
+    })
     .toBuffer();
 }

@@ -19,12 +19,23 @@ export async function uploadPhoto(
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const form = new FormData();
   if (data) {
-    form.append(opts.field ?? 'photo', new Blob([data], { type: opts.contentType ?? 'image/jpeg' }), opts.filename ?? 'foto.jpg');
+    form.append(
+      opts.field ?? 'photo',
+      new Blob([data], { type: opts.contentType ?? 'image/jpeg' }),
+      opts.filename ?? 'foto.jpg',
+    );
   }
-  for (const e of opts.extra ?? []) form.append(e.field, new Blob([e.data], { type: 'image/jpeg' }), e.filename);
+  for (const e of opts.extra ?? [])
+    form.append(e.field, new Blob([e.data], { type: 'image/jpeg' }), e.filename);
   if (opts.altText !== undefined) form.append('altText', opts.altText);
-  const headers = opts.headers ?? { authorization: `Bearer ${stack.token('operadora', { sub: stack.operatorId })}` };
-  const res = await fetch(`${stack.url('intake')}/api/v1/alerts/${alertId}/photos`, { method: 'POST', body: form, headers });
+  const headers = opts.headers ?? {
+    authorization: `Bearer ${stack.token('operadora', { sub: stack.operatorId })}`,
+  };
+  const res = await fetch(`${stack.url('intake')}/api/v1/alerts/${alertId}/photos`, {
+    method: 'POST',
+    body: form,
+    headers,
+  });
   const text = await res.text();
   let body: unknown = text;
   try {

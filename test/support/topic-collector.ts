@@ -22,7 +22,9 @@ export class TopicCollector {
   private constructor(private readonly consumer: Consumer) {}
 
   static async start(stack: TestStack, logical: string): Promise<TopicCollector> {
-    const consumer = stack.kafka.consumer({ groupId: `collector-${stack.id}-${randomBytes(3).toString('hex')}` });
+    const consumer = stack.kafka.consumer({
+      groupId: `collector-${stack.id}-${randomBytes(3).toString('hex')}`,
+    });
     const collector = new TopicCollector(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: stack.topic(logical), fromBeginning: true });

@@ -16,11 +16,19 @@ export const intakeConfigSchema = baseConfigSchema
   .extend({
     PORT: portSchema(3001),
     /** Largest accepted JSON body (photos travel separately, as multipart). */
-    INTAKE_JSON_LIMIT: z.string().regex(/^\d+(kb|mb)$/i, 'e.g. 256kb').default('256kb'),
+    INTAKE_JSON_LIMIT: z
+      .string()
+      .regex(/^\d+(kb|mb)$/i, 'e.g. 256kb')
+      .default('256kb'),
     /** Shared HS256 secret of access tokens; intake signs them, every service verifies them. */
     AUTH_JWT_SECRET: authSecretSchema,
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
-    REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(12 * 3600),
+    REFRESH_TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86400)
+      .default(12 * 3600),
     /** Login throttling: attempts per client IP, and failed attempts per username, within the window. */
     LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(30),
     LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
@@ -37,11 +45,19 @@ export const intakeConfigSchema = baseConfigSchema
       .url()
       .refine((v) => !v.endsWith('/'), 'without trailing slash')
       .optional(),
-    PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(10 * 1024 * 1024),
+    PHOTO_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(50 * 1024 * 1024)
+      .default(10 * 1024 * 1024),
     /** Largest decoded image (width × height) accepted; refuses decompression bombs before decoding. */
     PHOTO_MAX_PIXELS: z.coerce.number().int().min(10_000).max(200_000_000).default(40_000_000),
     /** Bodies that may activate an alert besides the SSP itself (DOMAIN.md: FGEO in some periods). */
-    ACTIVATING_BODIES: csv(/^[A-Z][A-Z0-9-]{1,49}$/, 'comma-separated upper-case acronyms').default(['SSP', 'FGEO']),
+    ACTIVATING_BODIES: csv(/^[A-Z][A-Z0-9-]{1,49}$/, 'comma-separated upper-case acronyms').default([
+      'SSP',
+      'FGEO',
+    ]),
     /** How long an Idempotency-Key keeps answering with its first result. */
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
     /** Serve the OpenAPI document and Swagger UI at /api/docs. */
@@ -53,6 +69,8 @@ export const intakeConfigSchema = baseConfigSchema
   .transform((c) => ({
     ...c,
     PUBLIC_BASE_URL: c.PUBLIC_BASE_URL ?? `http://127.0.0.1:${c.PORT}`,
-    ACTIVATING_BODIES: c.ACTIVATING_BODIES.includes('SSP') ? c.ACTIVATING_BODIES : ['SSP', ...c.ACTIVATING_BODIES],
+    ACTIVATING_BODIES: c.ACTIVATING_BODIES.includes('SSP')
+      ? c.ACTIVATING_BODIES
+      : ['SSP', ...c.ACTIVATING_BODIES],
   }));
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;

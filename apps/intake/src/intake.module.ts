@@ -47,7 +47,14 @@ export class IntakeModule {
         RuntimeModule.forRoot(runtime, { entities: INTAKE_ENTITIES, migrations: INTAKE_MIGRATIONS }),
         AuthModule.forRoot(runtime.config.AUTH_JWT_SECRET),
       ],
-      controllers: [AlertController, PhotoController, PublicPhotoController, AuthController, UserController, AuditController],
+      controllers: [
+        AlertController,
+        PhotoController,
+        PublicPhotoController,
+        AuthController,
+        UserController,
+        AuditController,
+      ],
       providers: [
         AlertService,
         AuditLog,

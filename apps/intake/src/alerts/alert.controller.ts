@@ -14,7 +14,15 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Response } from 'express';
 import { Actor, CurrentActor } from '../common/actor';
 import { correlationOf } from '../common/correlation';
@@ -43,7 +51,11 @@ const IDEMPOTENCY_HEADER = {
   required: false,
   description: 'Misma clave en 24 h ⇒ misma respuesta, nada nuevo se crea.',
 };
-const IF_MATCH_HEADER = { name: 'If-Match', required: false, description: 'ETag leído; si cambió: 412 STALE_VERSION.' };
+const IF_MATCH_HEADER = {
+  name: 'If-Match',
+  required: false,
+  description: 'ETag leído; si cambió: 412 STALE_VERSION.',
+};
 
 /** Writes: the Unidad de Género (operadora) and admin. Reads: every role (drafts only for the writers). */
 @ApiTags('alertas')
@@ -58,7 +70,10 @@ export class AlertController {
   @ApiOperation({ summary: 'Crea la ficha (borrador) o la activa de inmediato con activate: true' })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiBody({ schema: openApiSchema(createAlertSchema) })
-  @ApiResponse({ status: 201, description: 'Alerta creada; possibleDuplicates lista alertas activas con mismo nombre y edad' })
+  @ApiResponse({
+    status: 201,
+    description: 'Alerta creada; possibleDuplicates lista alertas activas con mismo nombre y edad',
+  })
   async create(
     @Body(new ZodBodyPipe(createAlertSchema)) body: CreateAlertInput,
     @CurrentActor() actor: Actor,
@@ -76,7 +91,11 @@ export class AlertController {
     const parsed = listAlertsQuerySchema.safeParse(query);
     if (!parsed.success) {
       throw validationFailed(
-        parsed.error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: 'Parámetro inválido' })),
+        parsed.error.issues.map((i) => ({
+          path: i.path.join('.'),
+          code: i.code,
+          message: 'Parámetro inválido',
+        })),
       );
     }
     const alerts = await this.alerts.list(actor, parsed.data.status, parsed.data.limit);
@@ -85,7 +104,11 @@ export class AlertController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Ficha pública y estado; ETag para If-Match' })
-  async get(@Param('id', uuidPipe) id: string, @CurrentActor() actor: Actor, @Res({ passthrough: true }) res: Response) {
+  async get(
+    @Param('id', uuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const alert = await this.alerts.get(id, actor);
     res.setHeader('ETag', alertEtag(alert.revision));
     return presentAlert(alert);
@@ -94,7 +117,11 @@ export class AlertController {
   @Get(':id/private')
   @Roles('operadora', 'admin')
   @ApiOperation({ summary: 'Parte privada de la ficha (cada lectura queda en la bitácora)' })
-  async getPrivate(@Param('id', uuidPipe) id: string, @CurrentActor() actor: Actor, @Res({ passthrough: true }) res: Response) {
+  async getPrivate(
+    @Param('id', uuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     res.setHeader('Cache-Control', 'no-store');
     return this.alerts.readPrivate(id, actor);
   }
@@ -149,7 +176,9 @@ export class AlertController {
   @Post(':id/deactivate')
   @Roles('operadora', 'admin')
   @HttpCode(200)
-  @ApiOperation({ summary: 'activa → desactivada con resultado; retira las fotos y publica AlertDeactivated' })
+  @ApiOperation({
+    summary: 'activa → desactivada con resultado; retira las fotos y publica AlertDeactivated',
+  })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiHeader(IF_MATCH_HEADER)
   @ApiBody({ schema: openApiSchema(deactivateAlertSchema) })

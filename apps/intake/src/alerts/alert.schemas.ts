@@ -8,7 +8,10 @@ const humanText = (max: number) =>
     .trim()
     .min(1)
     .max(max)
-    .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), 'Contiene caracteres de control')
+    .refine(
+      (s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s),
+      'Contiene caracteres de control',
+    )
     .refine((s) => !/[<>]/.test(s), 'No se permiten los caracteres < ni >');
 
 /** A person's name: letters (any script, with accents), spaces, apostrophes, hyphens and periods. */
@@ -46,7 +49,10 @@ const publicFields = {
   distinguishingMarks: optionalText(1000),
   clothing: optionalText(1000),
   /** INEGI code of one of Oaxaca's 570 municipalities (20001–20570). */
-  municipalityCode: z.string().regex(/^20\d{3}$/, 'Clave INEGI de municipio de Oaxaca (20001–20570)').optional(),
+  municipalityCode: z
+    .string()
+    .regex(/^20\d{3}$/, 'Clave INEGI de municipio de Oaxaca (20001–20570)')
+    .optional(),
   /** Or its name; matched without accents or case («Huajuapan de Leon»). */
   municipalityName: humanText(200).optional(),
   locality: optionalText(200),
@@ -65,7 +71,10 @@ const publicFields = {
   photoConsent: z.boolean().optional(),
   photoAltText: optionalText(1000),
   /** 'SSP' or an authorised external body (ACTIVATING_BODIES), e.g. 'FGEO'. */
-  activatingBody: z.string().regex(/^[A-Z][A-Z0-9-]{1,49}$/, 'Siglas en mayúsculas').optional(),
+  activatingBody: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9-]{1,49}$/, 'Siglas en mayúsculas')
+    .optional(),
 };
 
 /** Private part: never published, never in events or logs; reading it is audited. */

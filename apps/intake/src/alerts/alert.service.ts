@@ -107,7 +107,10 @@ export class AlertService {
       assertTransition(alert.status, 'activate');
       checkIfMatch(ctx.ifMatch, alert.revision);
       await this.activateLocked(m, alert, ctx, new Date());
-      return { status: 200, body: presentAlert(alert, { possibleDuplicates: await this.possibleDuplicates(m, alert) }) };
+      return {
+        status: 200,
+        body: presentAlert(alert, { possibleDuplicates: await this.possibleDuplicates(m, alert) }),
+      };
     });
   }
 
@@ -168,15 +171,29 @@ export class AlertService {
           producer: 'intake',
           correlationId: ctx.correlationId,
           occurredAt: now,
-          payload: { folio: alert.folio!, version: alert.version, outcome: input.outcome, deactivatedAt: now.toISOString() },
+          payload: {
+            folio: alert.folio!,
+            version: alert.version,
+            outcome: input.outcome,
+            deactivatedAt: now.toISOString(),
+          },
         });
         await this.outbox.append(m, TOPICS.alerts, [event]);
         await this.audit.record(m, ctx.actor, {
           action: AUDIT.alertDeactivated,
           alertId: id,
-          details: { from: 'active', to: 'deactivated', outcome: input.outcome, version: alert.version, eventId: event.eventId },
+          details: {
+            from: 'active',
+            to: 'deactivated',
+            outcome: input.outcome,
+            version: alert.version,
+            eventId: event.eventId,
+          },
         });
-        this.runtime.logger.info({ alertId: id, folio: alert.folio, outcome: alert.outcome }, 'alert deactivated');
+        this.runtime.logger.info(
+          { alertId: id, folio: alert.folio, outcome: alert.outcome },
+          'alert deactivated',
+        );
         return { status: 200, body: presentAlert(alert) };
       }),
     );
@@ -219,7 +236,9 @@ export class AlertService {
   }
 
   async list(actor: Actor, status: AlertStatus | undefined, limit: number): Promise<Alert[]> {
-    const statuses = status ? [status] : (['draft', 'active', 'deactivated', 'closed', 'discarded'] as AlertStatus[]);
+    const statuses = status
+      ? [status]
+      : (['draft', 'active', 'deactivated', 'closed', 'discarded'] as AlertStatus[]);
     const allowed = statuses.filter((s) => visibleTo(actor, s));
     if (!allowed.length) return [];
     return this.dataSource
@@ -232,7 +251,10 @@ export class AlertService {
   }
 
   /** The private part; every read is recorded in the audit log (in the same transaction as the read). */
-  async readPrivate(id: string, actor: Actor): Promise<{ alertId: string; folio: string | null; private: PrivateFicha }> {
+  async readPrivate(
+    id: string,
+    actor: Actor,
+  ): Promise<{ alertId: string; folio: string | null; private: PrivateFicha }> {
     return this.dataSource.transaction(async (m) => {
       const alert = await m.getRepository(Alert).findOneBy({ id });
       if (!alert) throw alertNotFound();
@@ -248,7 +270,9 @@ export class AlertService {
   // ─── building blocks (also used by PhotoService) ─────────────────────────────────────────────
 
   async lock(m: EntityManager, id: string): Promise<Alert> {
-    const alert = await m.getRepository(Alert).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+    const alert = await m
+      .getRepository(Alert)
+      .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!alert) throw alertNotFound();
     return alert;
   }
@@ -338,9 +362,14 @@ export class AlertService {
     const withdrawn: string[] = [];
     const result = await work(withdrawn);
     for (const photoId of withdrawn) {
-      await this.storage.remove(photoId).catch((err: Error) =>
-        this.runtime.logger.error({ photoId, err: err.message }, 'photo files not deleted; swept at next start'),
-      );
+      await this.storage
+        .remove(photoId)
+        .catch((err: Error) =>
+          this.runtime.logger.error(
+            { photoId, err: err.message },
+            'photo files not deleted; swept at next start',
+          ),
+        );
     }
     return result;
   }
@@ -351,7 +380,13 @@ export class AlertService {
     body: string | Buffer,
     work: (m: EntityManager) => Promise<{ status: number; body: T }>,
   ): Promise<StoredResponse<T>> {
-    return this.idempotency.run(ctx.actor.id ?? 'anonymous', ctx.idempotencyKey, scope, requestHash(scope, body), work);
+    return this.idempotency.run(
+      ctx.actor.id ?? 'anonymous',
+      ctx.idempotencyKey,
+      scope,
+      requestHash(scope, body),
+      work,
+    );
   }
 
   // ─── internals ───────────────────────────────────────────────────────────────────────────────
@@ -383,7 +418,13 @@ export class AlertService {
     await this.audit.record(m, ctx.actor, {
       action: AUDIT.alertActivated,
       alertId: alert.id,
-      details: { from: 'draft', to: 'active', folio: alert.folio, activatingBody: alert.activatingBody, eventId: event.eventId },
+      details: {
+        from: 'draft',
+        to: 'active',
+        folio: alert.folio,
+        activatingBody: alert.activatingBody,
+        eventId: event.eventId,
+      },
     });
     this.runtime.logger.info({ alertId: alert.id, folio: alert.folio }, 'alert activated');
   }

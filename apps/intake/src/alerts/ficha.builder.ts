@@ -34,9 +34,28 @@ export const DEFAULT_CONTACT_PHONES = ['911', '089'];
 
 /** Public fields an update may carry (everything the operator types, not the derived ones). */
 export const EDITABLE_PUBLIC_FIELDS = [
-  'fullName', 'age', 'gender', 'heightCm', 'build', 'complexion', 'hair', 'eyes', 'distinguishingMarks',
-  'clothing', 'municipalityCode', 'municipalityName', 'locality', 'lastSeenAt', 'lastSeenPlace', 'description',
-  'circumstances', 'contactPhones', 'amberFolio', 'indigenousLanguage', 'photoConsent', 'photoAltText',
+  'fullName',
+  'age',
+  'gender',
+  'heightCm',
+  'build',
+  'complexion',
+  'hair',
+  'eyes',
+  'distinguishingMarks',
+  'clothing',
+  'municipalityCode',
+  'municipalityName',
+  'locality',
+  'lastSeenAt',
+  'lastSeenPlace',
+  'description',
+  'circumstances',
+  'contactPhones',
+  'amberFolio',
+  'indigenousLanguage',
+  'photoConsent',
+  'photoAltText',
   'activatingBody',
 ] as const;
 
@@ -53,14 +72,25 @@ export class FichaBuilder {
 
   build(src: FichaSource, reportedAt: string, photo: { url: string } | null): PublicFicha {
     const errors: FieldError[] = [];
-    const byCode = src.municipalityCode !== undefined ? this.municipalities.byInegiCode(src.municipalityCode) : undefined;
+    const byCode =
+      src.municipalityCode !== undefined ? this.municipalities.byInegiCode(src.municipalityCode) : undefined;
     const byName =
-      src.municipalityName !== undefined ? this.municipalities.byNormalizedName(src.municipalityName) : undefined;
+      src.municipalityName !== undefined
+        ? this.municipalities.byNormalizedName(src.municipalityName)
+        : undefined;
     if (src.municipalityCode !== undefined && !byCode) {
-      errors.push({ path: 'municipalityCode', code: 'unknown_municipality', message: 'No es un municipio de Oaxaca' });
+      errors.push({
+        path: 'municipalityCode',
+        code: 'unknown_municipality',
+        message: 'No es un municipio de Oaxaca',
+      });
     }
     if (src.municipalityName !== undefined && !byName) {
-      errors.push({ path: 'municipalityName', code: 'unknown_municipality', message: 'No es un municipio de Oaxaca' });
+      errors.push({
+        path: 'municipalityName',
+        code: 'unknown_municipality',
+        message: 'No es un municipio de Oaxaca',
+      });
     }
     if (byCode && byName && byCode.code !== byName.code) {
       errors.push({
@@ -70,7 +100,11 @@ export class FichaBuilder {
       });
     }
     if (src.municipalityCode === undefined && src.municipalityName === undefined) {
-      errors.push({ path: 'municipalityCode', code: 'required', message: 'Indique el municipio (clave INEGI o nombre)' });
+      errors.push({
+        path: 'municipalityCode',
+        code: 'required',
+        message: 'Indique el municipio (clave INEGI o nombre)',
+      });
     }
     const isMinor = src.age < 18;
     if (src.amberFolio && !isMinor) {
@@ -123,7 +157,9 @@ export class FichaBuilder {
       indigenousLanguage: src.indigenousLanguage ?? null,
       photoConsent,
       photoUrl,
-      photoAltText: photoUrl ? (src.photoAltText ?? `Fotografía de ${src.fullName}, ${src.age} años`) : (src.photoAltText ?? null),
+      photoAltText: photoUrl
+        ? (src.photoAltText ?? `Fotografía de ${src.fullName}, ${src.age} años`)
+        : (src.photoAltText ?? null),
       activatingBody,
     };
   }

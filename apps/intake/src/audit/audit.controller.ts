@@ -9,7 +9,10 @@ const auditQuerySchema = z
   .object({
     alertId: z.string().uuid().optional(),
     actorId: z.string().min(1).max(100).optional(),
-    action: z.string().regex(/^[a-z.]{3,60}$/).optional(),
+    action: z
+      .string()
+      .regex(/^[a-z.]{3,60}$/)
+      .optional(),
     since: z.string().datetime({ offset: true }).optional(),
     until: z.string().datetime({ offset: true }).optional(),
     /** Cursor: entries with a smaller id (older). */
@@ -27,7 +30,9 @@ export class AuditController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Get()
-  @ApiOperation({ summary: 'Consulta la bitácora (filtros: alertId, actorId, action, since, until; paginación con before)' })
+  @ApiOperation({
+    summary: 'Consulta la bitácora (filtros: alertId, actorId, action, since, until; paginación con before)',
+  })
   @ApiQuery({ name: 'alertId', required: false })
   @ApiQuery({ name: 'actorId', required: false })
   @ApiQuery({ name: 'action', required: false })
@@ -66,7 +71,15 @@ export class AuditController {
          AND ($5::timestamptz IS NULL OR at < $5)
          AND ($6::bigint IS NULL OR id < $6)
        ORDER BY id DESC LIMIT $7`,
-      [q.alertId ?? null, q.actorId ?? null, q.action ?? null, q.since ?? null, q.until ?? null, q.before ?? null, q.limit],
+      [
+        q.alertId ?? null,
+        q.actorId ?? null,
+        q.action ?? null,
+        q.since ?? null,
+        q.until ?? null,
+        q.before ?? null,
+        q.limit,
+      ],
     );
     const items = rows.map((r) => ({
       id: Number(r.id),

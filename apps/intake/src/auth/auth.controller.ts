@@ -18,7 +18,9 @@ export class AuthController {
   @Post('login')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Inicia sesión: token de acceso (JWT, corto) y token de renovación (un solo uso)' })
+  @ApiOperation({
+    summary: 'Inicia sesión: token de acceso (JWT, corto) y token de renovación (un solo uso)',
+  })
   @ApiBody({ schema: openApiSchema(loginSchema) })
   async login(
     @Body(new ZodBodyPipe(loginSchema)) body: z.infer<typeof loginSchema>,
@@ -32,7 +34,9 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Renueva la sesión; el token de renovación usado deja de valer (reuso ⇒ se revoca la familia)' })
+  @ApiOperation({
+    summary: 'Renueva la sesión; el token de renovación usado deja de valer (reuso ⇒ se revoca la familia)',
+  })
   @ApiBody({ schema: openApiSchema(refreshSchema) })
   async refresh(
     @Body(new ZodBodyPipe(refreshSchema)) body: z.infer<typeof refreshSchema>,
@@ -48,7 +52,10 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Cierra la sesión del token de renovación dado, o todas con all: true' })
   @ApiBody({ schema: openApiSchema(logoutSchema) })
-  async logout(@Body(new ZodBodyPipe(logoutSchema)) body: z.infer<typeof logoutSchema>, @CurrentActor() actor: Actor) {
+  async logout(
+    @Body(new ZodBodyPipe(logoutSchema)) body: z.infer<typeof logoutSchema>,
+    @CurrentActor() actor: Actor,
+  ) {
     await this.sessions.logout(actor, body.refreshToken, body.all ?? false);
   }
 

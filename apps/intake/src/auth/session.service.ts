@@ -23,7 +23,11 @@ export interface Session {
 const badCredentials = () =>
   new ApiError(HttpStatus.UNAUTHORIZED, 'INVALID_CREDENTIALS', 'Usuario o contraseña incorrectos.');
 const badRefresh = () =>
-  new ApiError(HttpStatus.UNAUTHORIZED, 'INVALID_REFRESH_TOKEN', 'La sesión no es válida o venció; inicie sesión de nuevo.');
+  new ApiError(
+    HttpStatus.UNAUTHORIZED,
+    'INVALID_REFRESH_TOKEN',
+    'La sesión no es válida o venció; inicie sesión de nuevo.',
+  );
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -52,7 +56,12 @@ export class SessionService {
     );
     const ok = await PasswordHasher.verify(user?.password_hash ?? (await dummyPasswordHash()), password);
     const succeeded = Boolean(user && user.active && ok);
-    const anonymous: Actor = { id: user?.id ?? null, role: user?.role ?? null, areaId: user?.area_id ?? null, ip };
+    const anonymous: Actor = {
+      id: user?.id ?? null,
+      role: user?.role ?? null,
+      areaId: user?.area_id ?? null,
+      ip,
+    };
     await this.dataSource.transaction(async (m) => {
       await m.query(`INSERT INTO intake.login_attempts (ip, username, succeeded) VALUES ($1, $2, $3)`, [
         ip ?? 'unknown',
@@ -62,7 +71,9 @@ export class SessionService {
       await this.audit.record(m, anonymous, {
         action: succeeded ? AUDIT.loginSucceeded : AUDIT.loginFailed,
         targetId: user?.id ?? null,
-        details: succeeded ? {} : { reason: !user ? 'unknown_user' : !user.active ? 'inactive' : 'bad_password' },
+        details: succeeded
+          ? {}
+          : { reason: !user ? 'unknown_user' : !user.active ? 'inactive' : 'bad_password' },
       });
     });
     if (!succeeded) throw badCredentials();
@@ -78,7 +89,9 @@ export class SessionService {
         expires_at: Date;
         used_at: Date | null;
         revoked_at: Date | null;
-      }[] = await m.query(`SELECT * FROM intake.refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [hashToken(refreshToken)]);
+      }[] = await m.query(`SELECT * FROM intake.refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [
+        hashToken(refreshToken),
+      ]);
       if (!row) return { error: badRefresh() };
       if (row.used_at || row.revoked_at) {
         if (row.used_at) {
@@ -87,11 +100,15 @@ export class SessionService {
             `UPDATE intake.refresh_tokens SET revoked_at = clock_timestamp() WHERE family_id = $1 AND revoked_at IS NULL`,
             [row.family_id],
           );
-          await this.audit.record(m, { id: row.user_id, role: null, areaId: null, ip }, {
-            action: AUDIT.refreshReused,
-            targetId: row.user_id,
-            details: { familyId: row.family_id },
-          });
+          await this.audit.record(
+            m,
+            { id: row.user_id, role: null, areaId: null, ip },
+            {
+              action: AUDIT.refreshReused,
+              targetId: row.user_id,
+              details: { familyId: row.family_id },
+            },
+          );
         }
         return { error: badRefresh() };
       }
@@ -110,9 +127,10 @@ export class SessionService {
   async logout(actor: Actor, refreshToken: string | undefined, all: boolean): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       if (all) {
-        await m.query(`UPDATE intake.refresh_tokens SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL`, [
-          actor.id,
-        ]);
+        await m.query(
+          `UPDATE intake.refresh_tokens SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL`,
+          [actor.id],
+        );
       } else if (refreshToken) {
         await m.query(
           `UPDATE intake.refresh_tokens SET revoked_at = clock_timestamp()
@@ -125,7 +143,8 @@ export class SessionService {
   }
 
   private async issue(m: EntityManager, user: UserRow, familyId: string): Promise<Session> {
-    const { ACCESS_TOKEN_TTL_SECONDS: accessTtl, REFRESH_TOKEN_TTL_SECONDS: refreshTtl } = this.runtime.config;
+    const { ACCESS_TOKEN_TTL_SECONDS: accessTtl, REFRESH_TOKEN_TTL_SECONDS: refreshTtl } =
+      this.runtime.config;
     const refreshToken = `${randomBytes(32).toString('base64url')}`;
     await m.query(
       `INSERT INTO intake.refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at)
@@ -148,14 +167,18 @@ export class SessionService {
 
   /** Too many attempts from one IP, or too many failures for one username, within the window: 429. */
   private async throttle(username: string, ip: string | null): Promise<void> {
-    const { LOGIN_MAX_ATTEMPTS_PER_IP, LOGIN_MAX_FAILURES_PER_USER, LOGIN_WINDOW_SECONDS } = this.runtime.config;
+    const { LOGIN_MAX_ATTEMPTS_PER_IP, LOGIN_MAX_FAILURES_PER_USER, LOGIN_WINDOW_SECONDS } =
+      this.runtime.config;
     const [counts]: { by_ip: string; failures: string }[] = await this.dataSource.query(
       `SELECT count(*) FILTER (WHERE ip = $1) AS by_ip,
               count(*) FILTER (WHERE username = $2 AND NOT succeeded) AS failures
        FROM intake.login_attempts WHERE at > clock_timestamp() - make_interval(secs => $3)`,
       [ip ?? 'unknown', username.toLowerCase(), LOGIN_WINDOW_SECONDS],
     );
-    if (Number(counts.by_ip) >= LOGIN_MAX_ATTEMPTS_PER_IP || Number(counts.failures) >= LOGIN_MAX_FAILURES_PER_USER) {
+    if (
+      Number(counts.by_ip) >= LOGIN_MAX_ATTEMPTS_PER_IP ||
+      Number(counts.failures) >= LOGIN_MAX_FAILURES_PER_USER
+    ) {
       throw new ApiError(
         HttpStatus.TOO_MANY_REQUESTS,
         'TOO_MANY_LOGIN_ATTEMPTS',

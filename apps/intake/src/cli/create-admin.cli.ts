@@ -42,7 +42,9 @@ async function main(): Promise<void> {
     password: process.env.ADMIN_PASSWORD ?? (await askPassword()),
   });
   if (!input.success) {
-    process.stderr.write(`create-admin: ${input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
+    process.stderr.write(
+      `create-admin: ${input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`,
+    );
     process.exit(2);
   }
   if (config.NODE_ENV !== 'production') await ensureDatabase(config.DATABASE_URL);
@@ -63,7 +65,9 @@ async function main(): Promise<void> {
     const user = await dataSource.transaction((m) =>
       users.create(m, input.data, { id: null, role: null, areaId: null, ip: 'cli' }),
     );
-    process.stdout.write(`${JSON.stringify({ created: { id: user.id, username: user.username, role: user.role } })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ created: { id: user.id, username: user.username, role: user.role } })}\n`,
+    );
   } catch (err) {
     const body = (err as { getResponse?: () => { message?: string } }).getResponse?.();
     process.stderr.write(`create-admin: ${body?.message ?? (err as Error).message}\n`);

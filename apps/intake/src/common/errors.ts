@@ -7,4 +7,5 @@ export const validationFailed = (fields: FieldError[]) =>
 export const alertNotFound = () =>
   new ApiError(HttpStatus.NOT_FOUND, 'ALERT_NOT_FOUND', 'No existe una alerta con ese identificador.');
 
-export const invalidTransition = (message: string) => new ApiError(HttpStatus.CONFLICT, 'INVALID_TRANSITION', message);
+export const invalidTransition = (message: string) =>
+  new ApiError(HttpStatus.CONFLICT, 'INVALID_TRANSITION', message);

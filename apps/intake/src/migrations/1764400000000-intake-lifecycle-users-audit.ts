@@ -25,7 +25,9 @@ export class IntakeLifecycleUsersAudit1764400000000 implements MigrationInterfac
     await q.query(`
       ALTER TABLE intake.alerts ADD CONSTRAINT alerts_outcome_when_deactivated
         CHECK (status NOT IN ('deactivated','closed') OR outcome IS NOT NULL)`);
-    await q.query(`CREATE INDEX alerts_duplicate_idx ON intake.alerts (duplicate_key) WHERE status = 'active'`);
+    await q.query(
+      `CREATE INDEX alerts_duplicate_idx ON intake.alerts (duplicate_key) WHERE status = 'active'`,
+    );
 
     // Private part of the ficha: never published, never in events or logs.
     await q.query(`

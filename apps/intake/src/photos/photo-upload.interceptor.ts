@@ -1,4 +1,11 @@
-import { CallHandler, ExecutionContext, HttpStatus, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import {
+  CallHandler,
+  ExecutionContext,
+  HttpStatus,
+  Inject,
+  Injectable,
+  NestInterceptor,
+} from '@nestjs/common';
 import { ApiError } from '@alerta-rosa/http';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Request, Response } from 'express';
@@ -43,16 +50,32 @@ function mapMulterError(err: unknown): ApiError {
   const code = (err as { code?: string }).code;
   switch (code) {
     case 'LIMIT_FILE_SIZE':
-      return new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, 'PHOTO_TOO_LARGE', 'La foto excede el tamaño máximo permitido.');
+      return new ApiError(
+        HttpStatus.PAYLOAD_TOO_LARGE,
+        'PHOTO_TOO_LARGE',
+        'La foto excede el tamaño máximo permitido.',
+      );
     case 'LIMIT_UNEXPECTED_FILE':
     case 'LIMIT_FILE_COUNT':
-      return new ApiError(HttpStatus.BAD_REQUEST, 'PHOTO_FIELD_INVALID', 'Envíe un solo archivo, en el campo «photo».');
+      return new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'PHOTO_FIELD_INVALID',
+        'Envíe un solo archivo, en el campo «photo».',
+      );
     case 'LIMIT_PART_COUNT':
     case 'LIMIT_FIELD_COUNT':
     case 'LIMIT_FIELD_KEY':
     case 'LIMIT_FIELD_VALUE':
-      return new ApiError(HttpStatus.BAD_REQUEST, 'MALFORMED_MULTIPART', 'El formulario tiene demasiados campos o campos demasiado largos.');
+      return new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'MALFORMED_MULTIPART',
+        'El formulario tiene demasiados campos o campos demasiado largos.',
+      );
     default:
-      return new ApiError(HttpStatus.BAD_REQUEST, 'MALFORMED_MULTIPART', 'El cuerpo multipart/form-data no es válido.');
+      return new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'MALFORMED_MULTIPART',
+        'El cuerpo multipart/form-data no es válido.',
+      );
   }
 }

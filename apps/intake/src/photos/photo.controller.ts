@@ -36,14 +36,18 @@ export class PhotoController {
   @HttpCode(201)
   @UseInterceptors(PhotoUploadInterceptor)
   @ApiOperation({
-    summary: 'Sube una foto (JPEG/PNG/WebP ≤ 10 MB; requiere photoConsent). Se revisa por contenido, se quitan EXIF/GPS y se guardan variantes.',
+    summary:
+      'Sube una foto (JPEG/PNG/WebP ≤ 10 MB; requiere photoConsent). Se revisa por contenido, se quitan EXIF/GPS y se guardan variantes.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {
       type: 'object',
       required: ['photo'],
-      properties: { photo: { type: 'string', format: 'binary' }, altText: { type: 'string', maxLength: 1000 } },
+      properties: {
+        photo: { type: 'string', format: 'binary' },
+        altText: { type: 'string', maxLength: 1000 },
+      },
     },
   })
   async upload(
@@ -85,9 +89,17 @@ export class PublicPhotoController {
   @Get(':photoId/:file')
   @Public()
   @ApiOperation({ summary: 'Foto pública (full.jpg, medium.jpg, thumb.jpg) mientras no se retire' })
-  async serve(@Param('photoId', uuidPipe) photoId: string, @Param('file') file: string, @Res() res: Response) {
+  async serve(
+    @Param('photoId', uuidPipe) photoId: string,
+    @Param('file') file: string,
+    @Res() res: Response,
+  ) {
     const variant = VARIANT_FILES.get(file);
-    const notFound = new ApiError(HttpStatus.NOT_FOUND, 'PHOTO_NOT_FOUND', 'La foto no existe o fue retirada.');
+    const notFound = new ApiError(
+      HttpStatus.NOT_FOUND,
+      'PHOTO_NOT_FOUND',
+      'La foto no existe o fue retirada.',
+    );
     if (!variant || !(await this.photos.isServable(photoId))) throw notFound;
     const path = this.storage.pathOf(photoId, variant);
     const info = await stat(path).catch(() => null);

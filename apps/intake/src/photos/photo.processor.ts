@@ -37,10 +37,17 @@ const reject = (status: HttpStatus, code: string, message: string) => new ApiErr
 /** The type a file really is, from its first bytes (never from its name or Content-Type). */
 export function sniffFormat(buf: Buffer): PhotoFormat | null {
   if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg';
-  if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+  if (
+    buf.length >= 8 &&
+    buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+  ) {
     return 'png';
   }
-  if (buf.length >= 12 && buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WEBP') {
+  if (
+    buf.length >= 12 &&
+    buf.toString('latin1', 0, 4) === 'RIFF' &&
+    buf.toString('latin1', 8, 12) === 'WEBP'
+  ) {
     return 'webp';
   }
   return null;
@@ -107,7 +114,15 @@ function jpegEnd(buf: Buffer): number | null {
 
 /** Text that makes an image also a web page or a script when served or opened elsewhere. */
 // Markers long enough that compressed pixel data practically never contains them by chance.
-const ACTIVE_CONTENT = [/<script/i, /<\?php/i, /<html[\s>]/i, /<!doctype/i, /<svg[\s>]/i, /<iframe/i, /javascript:/i];
+const ACTIVE_CONTENT = [
+  /<script/i,
+  /<\?php/i,
+  /<html[\s>]/i,
+  /<!doctype/i,
+  /<svg[\s>]/i,
+  /<iframe/i,
+  /javascript:/i,
+];
 
 /**
  * Checks a photo by its content and re-encodes it: JPEG/PNG/WebP only, nothing appended or embedded
@@ -116,9 +131,14 @@ const ACTIVE_CONTENT = [/<script/i, /<\?php/i, /<html[\s>]/i, /<!doctype/i, /<sv
  * IPTC) dropped and the orientation applied.
  */
 export async function processPhoto(buf: Buffer, limits: PhotoLimits): Promise<ProcessedPhoto> {
-  if (buf.length === 0) throw reject(HttpStatus.BAD_REQUEST, 'PHOTO_MISSING', 'El archivo de la foto está vacío.');
+  if (buf.length === 0)
+    throw reject(HttpStatus.BAD_REQUEST, 'PHOTO_MISSING', 'El archivo de la foto está vacío.');
   if (buf.length > limits.maxBytes) {
-    throw reject(HttpStatus.PAYLOAD_TOO_LARGE, 'PHOTO_TOO_LARGE', 'La foto excede el tamaño máximo permitido.');
+    throw reject(
+      HttpStatus.PAYLOAD_TOO_LARGE,
+      'PHOTO_TOO_LARGE',
+      'La foto excede el tamaño máximo permitido.',
+    );
   }
   const format = sniffFormat(buf);
   if (!format) {
@@ -129,7 +149,8 @@ export async function processPhoto(buf: Buffer, limits: PhotoLimits): Promise<Pr
     );
   }
   const end = imageEnd(buf, format);
-  if (end === null) throw reject(HttpStatus.UNPROCESSABLE_ENTITY, 'PHOTO_UNREADABLE', 'La imagen está dañada o incompleta.');
+  if (end === null)
+    throw reject(HttpStatus.UNPROCESSABLE_ENTITY, 'PHOTO_UNREADABLE', 'La imagen está dañada o incompleta.');
   const latin1 = buf.toString('latin1');
   if (end < buf.length || ACTIVE_CONTENT.some((re) => re.test(latin1))) {
     throw reject(
@@ -157,7 +178,11 @@ export async function processPhoto(buf: Buffer, limits: PhotoLimits): Promise<Pr
     );
   }
   if (width < MIN_SIDE || height < MIN_SIDE) {
-    throw reject(HttpStatus.UNPROCESSABLE_ENTITY, 'PHOTO_TOO_SMALL', `La imagen debe medir al menos ${MIN_SIDE} px por lado.`);
+    throw reject(
+      HttpStatus.UNPROCESSABLE_ENTITY,
+      'PHOTO_TOO_SMALL',
+      `La imagen debe medir al menos ${MIN_SIDE} px por lado.`,
+    );
   }
   try {
     // limitInputPixels guards the decoder itself too, should a header lie about the dimensions.

@@ -41,9 +41,18 @@ export class PhotoService {
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<IntakeConfig>,
   ) {}
 
-  async add(alertId: string, file: Buffer | undefined, altText: string | undefined, ctx: WriteContext): Promise<StoredResponse<PhotoView>> {
-    if (!file) throw new ApiError(HttpStatus.BAD_REQUEST, 'PHOTO_MISSING', 'Adjunte la foto en el campo «photo».');
-    if (altText !== undefined && (altText.trim().length === 0 || altText.length > 1000 || /[<>\u0000-\u001F]/.test(altText))) {
+  async add(
+    alertId: string,
+    file: Buffer | undefined,
+    altText: string | undefined,
+    ctx: WriteContext,
+  ): Promise<StoredResponse<PhotoView>> {
+    if (!file)
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'PHOTO_MISSING', 'Adjunte la foto en el campo «photo».');
+    if (
+      altText !== undefined &&
+      (altText.trim().length === 0 || altText.length > 1000 || /[<>\u0000-\u001F]/.test(altText))
+    ) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'La solicitud tiene datos inválidos.', [
         { path: 'altText', code: 'invalid', message: 'Texto alternativo de 1 a 1000 caracteres, sin < ni >' },
       ]);
@@ -60,43 +69,62 @@ export class PhotoService {
     const digest = createHash('sha256').update(file).digest('hex');
     let written: string | null = null;
     try {
-      return await this.alerts.idempotent(ctx, `POST /api/v1/alerts/${alertId}/photos`, `${digest}|${altText ?? ''}`, async (m) => {
-        const locked = await this.alerts.lock(m, alertId);
-        assertTransition(locked.status, 'update');
-        checkIfMatch(ctx.ifMatch, locked.revision);
-        if (!locked.ficha.photoConsent) throw consentRequired();
-        const photoId = newId();
-        written = photoId;
-        await this.storage.write(photoId, processed.variants);
-        const variants = processed.variants.map((v) => ({
-          name: v.name,
-          width: v.width,
-          height: v.height,
-          bytes: v.data.length,
-          url: this.storage.publicUrl(photoId, v.name),
-        }));
-        await m.query(
-          `INSERT INTO intake.photos (id, alert_id, status, alt_text, source_format, source_bytes, variants, created_by, created_at)
+      return await this.alerts.idempotent(
+        ctx,
+        `POST /api/v1/alerts/${alertId}/photos`,
+        `${digest}|${altText ?? ''}`,
+        async (m) => {
+          const locked = await this.alerts.lock(m, alertId);
+          assertTransition(locked.status, 'update');
+          checkIfMatch(ctx.ifMatch, locked.revision);
+          if (!locked.ficha.photoConsent) throw consentRequired();
+          const photoId = newId();
+          written = photoId;
+          await this.storage.write(photoId, processed.variants);
+          const variants = processed.variants.map((v) => ({
+            name: v.name,
+            width: v.width,
+            height: v.height,
+            bytes: v.data.length,
+            url: this.storage.publicUrl(photoId, v.name),
+          }));
+          await m.query(
+            `INSERT INTO intake.photos (id, alert_id, status, alt_text, source_format, source_bytes, variants, created_by, created_at)
            VALUES ($1, $2, 'stored', $3, $4, $5, $6, $7, clock_timestamp())`,
-          [photoId, alertId, altText?.trim() ?? null, processed.sourceFormat, processed.sourceBytes, JSON.stringify(variants), ctx.actor.id],
-        );
-        const next = this.alerts.fichas.build(
-          { ...locked.ficha, ...(altText !== undefined ? { photoAltText: altText.trim() } : {}) },
-          locked.reportedAt.toISOString(),
-          { url: this.storage.publicUrl(photoId, 'full') },
-        );
-        const view = await this.alerts.applyChange(m, locked, next, ctx, { photoId });
-        return {
-          status: 201,
-          body: {
-            id: photoId,
-            alertId,
-            altText: view.ficha.photoAltText ?? null,
-            variants,
-            alert: { id: alertId, status: view.status, version: view.version, revision: view.revision, photoUrl: view.ficha.photoUrl ?? null },
-          },
-        };
-      });
+            [
+              photoId,
+              alertId,
+              altText?.trim() ?? null,
+              processed.sourceFormat,
+              processed.sourceBytes,
+              JSON.stringify(variants),
+              ctx.actor.id,
+            ],
+          );
+          const next = this.alerts.fichas.build(
+            { ...locked.ficha, ...(altText !== undefined ? { photoAltText: altText.trim() } : {}) },
+            locked.reportedAt.toISOString(),
+            { url: this.storage.publicUrl(photoId, 'full') },
+          );
+          const view = await this.alerts.applyChange(m, locked, next, ctx, { photoId });
+          return {
+            status: 201,
+            body: {
+              id: photoId,
+              alertId,
+              altText: view.ficha.photoAltText ?? null,
+              variants,
+              alert: {
+                id: alertId,
+                status: view.status,
+                version: view.version,
+                revision: view.revision,
+                photoUrl: view.ficha.photoUrl ?? null,
+              },
+            },
+          };
+        },
+      );
     } catch (err) {
       if (written) await this.storage.remove(written).catch(() => undefined);
       throw err;
@@ -110,7 +138,8 @@ export class PhotoService {
         const alert = await this.alerts.lock(m, alertId);
         checkIfMatch(ctx.ifMatch, alert.revision);
         const ids = await this.alerts.withdrawPhotos(m, alertId, photoId);
-        if (!ids.length) throw new ApiError(HttpStatus.NOT_FOUND, 'PHOTO_NOT_FOUND', 'No existe esa foto en la alerta.');
+        if (!ids.length)
+          throw new ApiError(HttpStatus.NOT_FOUND, 'PHOTO_NOT_FOUND', 'No existe esa foto en la alerta.');
         withdrawn.push(...ids);
         await this.audit.record(m, ctx.actor, { action: AUDIT.photoWithdrawn, alertId, targetId: photoId });
         if (alert.status !== 'draft' && alert.status !== 'active') return { withdrawn: photoId };
@@ -123,7 +152,10 @@ export class PhotoService {
 
   /** Whether a photo may be served (stored, not withdrawn). */
   async isServable(photoId: string): Promise<boolean> {
-    const rows = await this.dataSource.query(`SELECT 1 FROM intake.photos WHERE id = $1 AND status = 'stored'`, [photoId]);
+    const rows = await this.dataSource.query(
+      `SELECT 1 FROM intake.photos WHERE id = $1 AND status = 'stored'`,
+      [photoId],
+    );
     return rows.length === 1;
   }
 

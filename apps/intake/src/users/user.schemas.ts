@@ -45,4 +45,6 @@ export const loginSchema = z
   .object({ username: z.string().trim().toLowerCase().min(1).max(64), password: z.string().min(1).max(200) })
   .strict();
 export const refreshSchema = z.object({ refreshToken: z.string().min(10).max(300) }).strict();
-export const logoutSchema = z.object({ refreshToken: z.string().min(10).max(300).optional(), all: z.boolean().optional() }).strict();
+export const logoutSchema = z
+  .object({ refreshToken: z.string().min(10).max(300).optional(), all: z.boolean().optional() })
+  .strict();

@@ -48,7 +48,8 @@ export class UserService {
        RETURNING *`,
       [newId(), input.username, input.displayName, input.role, input.areaId ?? null, passwordHash],
     );
-    if (!rows.length) throw new ApiError(HttpStatus.CONFLICT, 'USERNAME_TAKEN', 'Ya existe un usuario con ese nombre.');
+    if (!rows.length)
+      throw new ApiError(HttpStatus.CONFLICT, 'USERNAME_TAKEN', 'Ya existe un usuario con ese nombre.');
     await this.audit.record(m, actor, {
       action: AUDIT.userCreated,
       targetId: rows[0].id,

@@ -385,6 +385,15 @@ describe('intake: users, sessions and who may do what', () => {
       'GET /api/v1/auth/me': http('GET', '/api/v1/auth/me'),
       'POST /api/v1/auth/logout': http('POST', '/api/v1/auth/logout', {}),
       'GET /health': http('GET', '/health'),
+      // Public by design: whatever token comes along is ignored.
+      'POST /api/v1/auth/login': http('POST', '/api/v1/auth/login', {
+        username: 'matriz',
+        password: PASSWORD,
+      }),
+      'POST /api/v1/auth/refresh': async (r) => {
+        const session = (await login('matriz', PASSWORD)).body;
+        return http('POST', '/api/v1/auth/refresh', { refreshToken: session.refreshToken })(r);
+      },
     };
 
     const row = (ok: number, allowed: RoleKey[], denied = 403, unauthenticated = 401) =>
@@ -415,6 +424,8 @@ describe('intake: users, sessions and who may do what', () => {
       'GET /api/v1/auth/me': row(200, everyone),
       'POST /api/v1/auth/logout': row(204, everyone),
       'GET /health': row(200, everyone, 403, 200),
+      'POST /api/v1/auth/login': row(200, everyone, 403, 200),
+      'POST /api/v1/auth/refresh': row(200, everyone, 403, 200),
     };
 
     const actual: Record<string, Record<RoleKey, number>> = {};

@@ -1,8 +1,16 @@
 import { AuthModule } from '@alerta-rosa/auth';
 import { ApiExceptionFilter } from '@alerta-rosa/http';
 import { RuntimeModule, SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
-import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { AlertController } from './alerts/alert.controller';
 import { Alert } from './alerts/alert.entity';
 import { AlertService } from './alerts/alert.service';
@@ -25,16 +33,45 @@ import { UserService } from './users/user.service';
 export const INTAKE_ENTITIES = [Alert];
 export const INTAKE_MIGRATIONS = [IntakeInit1764300000000, IntakeLifecycleUsersAudit1764400000000];
 
-/** Deletes photo files whose withdrawal committed but whose deletion was cut short by a crash. */
+/**
+ * Housekeeping: at start, deletes photo files whose withdrawal committed but whose deletion was cut
+ * short by a crash; hourly, forgets expired idempotency keys and old login attempts.
+ */
 @Injectable()
-class PhotoSweep implements OnApplicationBootstrap {
+class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+
   constructor(
     private readonly photos: PhotoService,
-    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    private readonly dataSource: DataSource,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<IntakeConfig>,
   ) {}
+
   async onApplicationBootstrap(): Promise<void> {
     const swept = await this.photos.sweepWithdrawn();
     if (swept) this.runtime.logger.info({ swept }, 'withdrawn photo files swept');
+    await this.purge();
+    this.timer = setInterval(() => void this.purge(), 3600_000);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      await this.dataSource.query(
+        `DELETE FROM intake.idempotency_keys WHERE created_at < clock_timestamp() - make_interval(hours => $1)`,
+        [this.runtime.config.IDEMPOTENCY_TTL_HOURS],
+      );
+      await this.dataSource.query(
+        `DELETE FROM intake.login_attempts WHERE at < clock_timestamp() - make_interval(secs => $1)`,
+        [Math.max(this.runtime.config.LOGIN_WINDOW_SECONDS, 86400)],
+      );
+    } catch (err) {
+      this.runtime.logger.warn({ err: (err as Error).message }, 'housekeeping failed; retried in an hour');
+    }
   }
 }
 
@@ -62,7 +99,7 @@ export class IntakeModule {
         PhotoService,
         PhotoStorage,
         PhotoUploadInterceptor,
-        PhotoSweep,
+        Housekeeping,
         SessionService,
         UserService,
         { provide: MunicipalityCatalog, useValue: MunicipalityCatalog.load() },

@@ -156,7 +156,7 @@ export async function processPhoto(buf: Buffer, limits: PhotoLimits): Promise<Pr
     throw reject(
       HttpStatus.UNPROCESSABLE_ENTITY,
       'PHOTO_POLYGLOT',
-      'El archivo contiene datos ajenos a la imagen (posible archivo políglota); envíe la foto original.',
+      'El archivo contiene datos ajenos a la imagen (un archivo oculto, código o el video de una «foto en movimiento»). Exporte o capture la foto como imagen simple e intente de nuevo.',
     );
   }
   let meta: Metadata;

@@ -117,6 +117,11 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
       amberFolio: 'AMBER-OAX-77',
       activatingBody: 'FGEO',
     });
+    // Age corrected to 19: no longer a minor, the Amber folio goes with it.
+    const corrected = await stack.http('intake', 'PATCH', `/api/v1/alerts/${res.body.id}`, { age: 19 });
+    expect(corrected.body.ficha).toMatchObject({ isMinor: false, amberFolio: null });
+    const [, update] = await topic.waitFor(res.body.id, 2);
+    expect(update.event.payload.changedFields.sort()).toEqual(['age', 'amberFolio', 'isMinor']);
   });
 
   it('updates an active alert: new version, AlertUpdated naming the changed fields; a private-only change publishes nothing', async () => {

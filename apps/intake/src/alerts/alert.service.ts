@@ -128,6 +128,8 @@ export class AlertService {
         }
         const nextReportedAt = reportedAt ?? alert.reportedAt.toISOString();
         const source = { ...base, ...stripUndefined(publicInput) } as FichaSource;
+        // Turning 18 (age corrected) drops a stored Amber folio; only one sent now is an error.
+        if (publicInput.amberFolio === undefined && source.age >= 18) source.amberFolio = null;
         let photo = await this.currentPhoto(m, id);
         if (source.photoConsent === false && photo) {
           // Consent withdrawn: the photos come down from our public URLs too.

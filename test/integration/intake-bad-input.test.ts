@@ -48,11 +48,12 @@ describe('POST /api/v1/alerts refuses bad input and writes nothing', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it('keeps SQL fragments as plain text (stored verbatim, nothing else touched)', async () => {
-    const res = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ fullName: "Ana'); DROP TABLE intake.alerts; --" }));
+  it('keeps SQL fragments in free text as plain text (stored verbatim, nothing else touched)', async () => {
+    const text = "Vestía sudadera'); DROP TABLE intake.alerts; --";
+    const res = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ description: text }));
     expect(res.status).toBe(201);
     const stored = await stack.http('intake', 'GET', `/api/v1/alerts/${res.body.id}`);
-    expect(stored.body.ficha.fullName).toBe("Ana'); DROP TABLE intake.alerts; --");
+    expect(stored.body.ficha.description).toBe(text);
     expect((await counts()).alerts).toBe(1);
   });
 

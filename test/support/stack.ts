@@ -1,14 +1,14 @@
+import { AccessTokenVerifier, Role } from '@alerta-rosa/auth';
 import { ChildProcess, spawn } from 'child_process';
-import { randomBytes } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
+import { existsSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { Admin, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { AddressInfo, createServer } from 'net';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { Pool } from 'pg';
 
 export type ServiceName = 'intake' | 'dissemination' | 'coordination' | 'tracker';
-
-import { existsSync } from 'fs';
-import { dirname } from 'path';
 
 /** Project root (holds package.json), whether this file runs from test/ or from dist/test/. */
 function findRoot(from: string): string {
@@ -19,6 +19,8 @@ function findRoot(from: string): string {
 }
 const ROOT = findRoot(__dirname);
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Secret every service of a test stack shares for access tokens (AUTH_JWT_SECRET). */
+export const TEST_JWT_SECRET = 'test-only-secret-for-alerta-rosa-access-tokens';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -133,6 +135,11 @@ export class TestStack {
   readonly id = randomBytes(4).toString('hex');
   readonly database = `ar_it_${this.id}`;
   readonly topicPrefix = `it-${this.id}`;
+  /** Where intake keeps photo files for this stack (PHOTO_DIR); removed on teardown. */
+  readonly photoDir = join(tmpdir(), `ar-photos-${this.id}`);
+  private readonly tokens = new AccessTokenVerifier(TEST_JWT_SECRET);
+  /** The duty operator every intake request is made as, unless the test says otherwise. */
+  readonly operatorId = randomUUID();
   readonly brokers: string[];
   readonly pool: Pool;
   readonly kafka: Kafka;
@@ -197,6 +204,8 @@ export class TestStack {
           KAFKA_TOPIC_PREFIX: this.topicPrefix,
           QUEUE_PREFIX: this.topicPrefix,
           CONSUMER_RETRY_BACKOFF_MS: '50',
+          AUTH_JWT_SECRET: TEST_JWT_SECRET,
+          PHOTO_DIR: this.photoDir,
           PORT: String(port),
           ...this.options.env,
           ...env,
@@ -227,6 +236,7 @@ export class TestStack {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: any; headers: Headers }> {
+    headers = this.withAuth(name, headers);
     const res = await fetch(`${this.url(name)}${path}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -240,6 +250,33 @@ export class TestStack {
       // not JSON
     }
     return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  /** A signed access token, as intake's login would issue it (same secret, claims and lifetime). */
+  token(role: Role, opts: { sub?: string; areaId?: string; ttlSeconds?: number } = {}): string {
+    return this.tokens.sign(
+      { sub: opts.sub ?? randomUUID(), role, ...(opts.areaId ? { areaId: opts.areaId } : role === 'area' ? { areaId: 'c4' } : {}) },
+      opts.ttlSeconds ?? 900,
+    );
+  }
+
+  bearer(role: Role, opts: { sub?: string; areaId?: string } = {}): Record<string, string> {
+    return { authorization: `Bearer ${this.token(role, opts)}` };
+  }
+
+  /**
+   * Requests to intake go as the stack's duty operator unless an `authorization` header is given;
+   * `authorization: ''` sends none (to test the guard).
+   */
+  private withAuth(name: ServiceName, headers: Record<string, string>): Record<string, string> {
+    const key = Object.keys(headers).find((k) => k.toLowerCase() === 'authorization');
+    if (key !== undefined) {
+      if (headers[key] !== '') return headers;
+      const { [key]: _dropped, ...rest } = headers;
+      return rest;
+    }
+    if (name !== 'intake') return headers;
+    return { ...headers, authorization: `Bearer ${this.token('operadora', { sub: this.operatorId })}` };
   }
 
   /** Waits for the tracker's timeline of an alert to satisfy a predicate. */
@@ -293,6 +330,7 @@ export class TestStack {
     await Promise.all([...this.services.values()].map((s) => s.stop('SIGTERM', 10_000)));
     await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
     await this.pool.end();
+    rmSync(this.photoDir, { recursive: true, force: true });
     const admin = new Pool({ connectionString: PG_ADMIN_URL, max: 1 });
     await admin.query(`DROP DATABASE IF EXISTS "${this.database}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
@@ -328,6 +366,8 @@ export function minimalFicha(overrides: Record<string, unknown> = {}) {
     municipalityCode: '20067',
     lastSeenAt: new Date(now - 6 * 3600_000).toISOString(),
     reportedAt: new Date(now - 3600_000).toISOString(),
+    // Intake keeps a new ficha as a draft unless asked to activate it at once.
+    activate: true,
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { Public } from '@alerta-rosa/auth';
 import { OutboxRelay } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
@@ -13,6 +14,7 @@ export class HealthController {
 
   /** Liveness + readiness: the database answers. Reports whether this replica relays the outbox. */
   @Get()
+  @Public() // probes carry no token; the answer holds no data
   @HttpCode(200)
   async check(): Promise<{ status: 'ok'; service: string; outboxRelayLeader: boolean }> {
     try {

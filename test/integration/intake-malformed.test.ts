@@ -1,5 +1,4 @@
 import { readdirSync } from 'fs';
-import { join } from 'path';
 import {
   SVG_IMAGE,
   gif,

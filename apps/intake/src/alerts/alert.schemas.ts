@@ -17,7 +17,7 @@ const humanText = (max: number) =>
 /** A person's name: letters (any script, with accents), spaces, apostrophes, hyphens and periods. */
 const personName = (max: number) =>
   humanText(max).refine(
-    (s) => /^[\p{L}\p{M}][\p{L}\p{M} '’.\-]*$/u.test(s) && !/--/.test(s),
+    (s) => /^[\p{L}\p{M}][\p{L}\p{M} '’.-]*$/u.test(s) && !/--/.test(s),
     'Solo letras, espacios, apóstrofos, guiones y puntos',
   );
 

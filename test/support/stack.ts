@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
+import { existsSync } from 'fs';
 import { Admin, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { AddressInfo, createServer } from 'net';
 import { join } from 'path';
@@ -7,7 +8,8 @@ import { Pool } from 'pg';
 
 export type ServiceName = 'intake' | 'dissemination' | 'coordination' | 'tracker';
 
-const ROOT = join(__dirname, '../..');
+// From source (jest) test/support is two levels below the root; compiled (benchmarks) it is under dist/.
+const ROOT = existsSync(join(__dirname, '../../package.json')) ? join(__dirname, '../..') : join(__dirname, '../../..');
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function freePort(): Promise<number> {

@@ -1,8 +1,11 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OutboxRelay } from '@alerta-rosa/messaging';
+import { Public } from '@alerta-rosa/auth';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
+/** Public: probes carry no token (a service with the global AuthGuard still answers /health). */
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -43,22 +43,30 @@ export class SmtpSink {
         callback();
       },
       onData: (stream, session, callback) => {
-        simpleParser(stream)
-          .then((parsed) => {
-            const h = (name: string) => String(parsed.headers.get(name) ?? '');
-            this.received.push({
-              receivedAt: Date.now(),
-              envelopeTo: session.envelope.rcptTo.map((r) => r.address),
-              parsed,
-              kind: h('x-alerta-rosa-kind'),
-              mailId: h('x-alerta-rosa-mail-id'),
-              taskId: h('x-alerta-rosa-task') || undefined,
-              areaId: h('x-alerta-rosa-area'),
-              folio: h('x-alerta-rosa-folio'),
-            });
-            callback();
-          })
-          .catch((err) => callback(err));
+        // Accept as soon as the message is in (as a relay does), then parse it for the assertions.
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const receivedAt = Date.now();
+          const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
+          callback();
+          simpleParser(Buffer.concat(chunks))
+            .then((parsed) => {
+              const h = (name: string) => String(parsed.headers.get(name) ?? '');
+              this.received.push({
+                receivedAt,
+                envelopeTo,
+                parsed,
+                kind: h('x-alerta-rosa-kind'),
+                mailId: h('x-alerta-rosa-mail-id'),
+                taskId: h('x-alerta-rosa-task') || undefined,
+                areaId: h('x-alerta-rosa-area'),
+                folio: h('x-alerta-rosa-folio'),
+              });
+              this.received.sort((a, b) => a.receivedAt - b.receivedAt);
+            })
+            .catch(() => undefined);
+        });
       },
     });
     await new Promise<void>((resolve, reject) => {

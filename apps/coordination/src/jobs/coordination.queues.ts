@@ -63,7 +63,7 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
     const log = this.runtime.logger.child({ component: 'queues' });
     this.workers.push(
       new Worker<MailJob>(QUEUES.mail, (job) => this.sendMail(job), { ...settings, concurrency: this.config.MAIL_CONCURRENCY }),
-      new Worker<EscalationJob>(QUEUES.escalation, (job) => this.checkEscalation(job), { ...settings, concurrency: 10 }),
+      new Worker<EscalationJob>(QUEUES.escalation, (job) => this.checkEscalation(job), { ...settings, concurrency: 20 }),
       new Worker<ProgressJob>(QUEUES.progress, (job) => this.tasks.progressReminder(job.data.alertId, job.data.seq), {
         ...settings,
         concurrency: 2,
@@ -85,7 +85,7 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async checkEscalation(job: Job<EscalationJob>): Promise<string> {
-    const outcome = await this.tasks.escalate(job.data.taskId, job.data.level);
+    const outcome = await this.tasks.escalate(job.data.taskId, job.data.level, new Date());
     if (outcome === 'fired') {
       this.runtime.logger.info(
         { taskId: job.data.taskId, level: job.data.level, lateMs: Date.now() - Date.parse(job.data.dueAt) },
@@ -103,11 +103,13 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async sendMail(job: Job<MailJob>): Promise<string> {
-    const [mail] = await this.dataSource.query(`SELECT * FROM coordination.mails WHERE id = $1`, [job.data.mailId]);
+    const [mail] = await this.dataSource.query(
+      `SELECT m.*, a.folio FROM coordination.mails m LEFT JOIN coordination.alerts a USING (alert_id) WHERE m.id = $1`,
+      [job.data.mailId],
+    );
     if (!mail) return 'missing';
     if (mail.status !== 'queued') return mail.status;
     const attempt = job.attemptsMade + 1;
-    const [alert] = await this.dataSource.query(`SELECT folio FROM coordination.alerts WHERE alert_id = $1`, [mail.alert_id]);
     try {
       const image = mail.photo_url ? await fetchPhoto(mail.photo_url) : undefined;
       const html = image || !mail.photo_url ? mail.html_body : stripInlinePhoto(mail.html_body);
@@ -120,7 +122,7 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
         headers: {
           'X-Alerta-Rosa-Kind': mail.kind,
           'X-Alerta-Rosa-Mail-Id': mail.id,
-          'X-Alerta-Rosa-Folio': alert?.folio ?? '',
+          'X-Alerta-Rosa-Folio': mail.folio ?? '',
           'X-Alerta-Rosa-Area': mail.area_id,
           ...(mail.task_id ? { 'X-Alerta-Rosa-Task': mail.task_id } : {}),
         },

@@ -73,6 +73,8 @@ export class CoordinationTasks1764400000005 implements MigrationInterface {
         target        text NOT NULL,
         recipients    text[] NOT NULL,
         due_at        timestamptz NOT NULL,
+        -- when the timer job started (timer accuracy), and when the escalation was recorded
+        fired_at      timestamptz NOT NULL,
         escalated_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
         PRIMARY KEY (task_id, level)
       )`);

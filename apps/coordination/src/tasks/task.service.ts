@@ -314,16 +314,16 @@ export class TaskService {
   // ---- timers (called by the queue processors) ----
 
   /** Fires one escalation level if the task is still unacknowledged; the (task, level) key makes it once-only. */
-  async escalate(taskId: string, level: number): Promise<EscalationOutcome> {
+  async escalate(taskId: string, level: number, firedAt = new Date()): Promise<EscalationOutcome> {
     return this.dataSource.transaction(async (m) => {
-      const [task] = await rows<TaskRow & { alert_status: string }>(
+      const [task] = await rows<TaskRow & { alert: AlertRow }>(
         m,
-        `SELECT t.*, a.status AS alert_status FROM coordination.tasks t JOIN coordination.alerts a USING (alert_id)
+        `SELECT t.*, row_to_json(a) AS alert FROM coordination.tasks t JOIN coordination.alerts a USING (alert_id)
          WHERE t.id = $1 FOR UPDATE OF t`,
         [taskId],
       );
       if (!task) return 'gone';
-      if (task.state !== 'assigned' || task.alert_status !== 'active') return 'not_needed';
+      if (task.state !== 'assigned' || task.alert.status !== 'active') return 'not_needed';
       const step = task.escalation_plan.find((e) => e.level === level);
       if (!step) return 'gone';
       const target = step.target as EscalationTarget;
@@ -331,12 +331,12 @@ export class TaskService {
       const contact = area ? this.directory.contactsFor(target, area) : this.directory.data.dutyOfficer;
       const inserted = await rows(
         m,
-        `INSERT INTO coordination.escalations (task_id, level, target, recipients, due_at) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO coordination.escalations (task_id, level, target, recipients, due_at, fired_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (task_id, level) DO NOTHING RETURNING escalated_at`,
-        [taskId, level, target, contact.emails, step.dueAt],
+        [taskId, level, target, contact.emails, step.dueAt, firedAt],
       );
       if (inserted.length === 0) return 'duplicate';
-      const alert = await this.alertRow(m, task.alert_id);
+      const alert = task.alert;
       const view = alertView(alert, this.directory);
       const photoUrl = alert.ficha.photoUrl ?? null;
       await insertMail(m, {
@@ -354,12 +354,18 @@ export class TaskService {
         ),
         photoUrl,
       });
-      await this.emit<TaskEscalated>(m, task, TASK_EVENT_TYPES.escalated, {
-        level,
-        target,
-        deadlineAt: new Date(step.dueAt).toISOString(),
-        escalatedAt: new Date(inserted[0].escalated_at).toISOString(),
-      });
+      await this.emit<TaskEscalated>(
+        m,
+        task,
+        TASK_EVENT_TYPES.escalated,
+        {
+          level,
+          target,
+          deadlineAt: new Date(step.dueAt).toISOString(),
+          escalatedAt: new Date(inserted[0].escalated_at).toISOString(),
+        },
+        alert.folio,
+      );
       await notifyDispatch(m);
       this.runtime.logger.warn({ alertId: task.alert_id, taskId, level, target }, 'task escalated');
       return 'fired';
@@ -536,8 +542,14 @@ export class TaskService {
     }
   }
 
-  private async emit<P>(m: EntityManager, task: TaskRow, type: string, extra: Omit<P, 'taskId' | 'folio' | 'stepId' | 'areaId'>) {
-    const folio = await this.folioOf(m, task.alert_id);
+  private async emit<P>(
+    m: EntityManager,
+    task: TaskRow,
+    type: string,
+    extra: Omit<P, 'taskId' | 'folio' | 'stepId' | 'areaId'>,
+    knownFolio?: string,
+  ) {
+    const folio = knownFolio ?? (await this.folioOf(m, task.alert_id));
     await this.outbox.append(m, TOPICS.tasks, [
       createEnvelope<P, string>({
         type,

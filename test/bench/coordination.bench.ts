@@ -60,21 +60,30 @@ async function main(): Promise<void> {
       async () => {
         for (const s of sent) {
           if (!expected.has(s.folio)) {
-            const r = await stack.query<{ n: number }>(`SELECT count(*)::int AS n FROM coordination.tasks WHERE alert_id = $1`, [
-              s.alertId,
-            ]);
+            const r = await stack.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM coordination.tasks WHERE alert_id = $1`,
+              [s.alertId],
+            );
             if (r[0].n > 0) expected.set(s.folio, r[0].n);
           }
         }
-        return sent.every((s) => expected.has(s.folio) && smtp.forFolio(s.folio, 'assignment').length >= expected.get(s.folio)!);
+        return sent.every(
+          (s) =>
+            expected.has(s.folio) && smtp.forFolio(s.folio, 'assignment').length >= expected.get(s.folio)!,
+        );
       },
       { timeoutMs: 120_000, intervalMs: 250, what: 'all assignment mails' },
     );
-    const latencies = sent.map((s) => Math.max(...smtp.forFolio(s.folio, 'assignment').map((m) => m.receivedAt)) - s.at);
+    const latencies = sent.map(
+      (s) => Math.max(...smtp.forFolio(s.folio, 'assignment').map((m) => m.receivedAt)) - s.at,
+    );
     const mails = sent.reduce((n, s) => n + expected.get(s.folio)!, 0);
     const created: number[] = [];
     for (const s of sent) {
-      const r = await stack.query<{ t: Date }>(`SELECT min(created_at) AS t FROM coordination.tasks WHERE alert_id = $1`, [s.alertId]);
+      const r = await stack.query<{ t: Date }>(
+        `SELECT min(created_at) AS t FROM coordination.tasks WHERE alert_id = $1`,
+        [s.alertId],
+      );
       created.push(new Date(r[0].t).getTime() - s.at);
     }
 
@@ -95,8 +104,11 @@ async function main(): Promise<void> {
            FROM coordination.escalations e JOIN coordination.tasks t ON t.id = e.task_id WHERE t.alert_id = ANY($1)`,
           [escalated],
         );
-        const tasks = (await stack.query(`SELECT count(*)::int AS n FROM coordination.tasks WHERE alert_id = ANY($1)`, [escalated]))[0]
-          .n as number;
+        const tasks = (
+          await stack.query(`SELECT count(*)::int AS n FROM coordination.tasks WHERE alert_id = ANY($1)`, [
+            escalated,
+          ])
+        )[0].n as number;
         return tasks > 0 && r.length === tasks * 3 ? r : undefined;
       },
       { timeoutMs: 180_000, intervalMs: 500, what: 'every escalation level' },
@@ -106,12 +118,24 @@ async function main(): Promise<void> {
 
     console.log('');
     console.log('coordination benchmark (real Kafka, PostgreSQL, Redis, SMTP; 2-core machine)');
-    console.log(`activation → every area mail accepted by SMTP, ${ALERTS} alerts (${mails} mails), one activation every ${SPACING_MS} ms:`);
-    console.log(`  p50 ${fmt(percentile(latencies, 50))}   p95 ${fmt(percentile(latencies, 95))}   max ${fmt(Math.max(...latencies))}`);
-    console.log(`  of which activation → tasks created (Kafka + inbox transaction): p50 ${fmt(percentile(created, 50))}   p95 ${fmt(percentile(created, 95))}`);
-    console.log(`escalation timers, ${late.length} escalations of ${ESCALATION_ALERTS} alerts (${late.length / 3} tasks, 3 levels each):`);
-    console.log(`  timer fired minus deadline:        p50 ${fmt(percentile(fired, 50))}   p95 ${fmt(percentile(fired, 95))}   max ${fmt(Math.max(...fired))}`);
-    console.log(`  escalation recorded minus deadline: p50 ${fmt(percentile(late, 50))}   p95 ${fmt(percentile(late, 95))}   max ${fmt(Math.max(...late))}`);
+    console.log(
+      `activation → every area mail accepted by SMTP, ${ALERTS} alerts (${mails} mails), one activation every ${SPACING_MS} ms:`,
+    );
+    console.log(
+      `  p50 ${fmt(percentile(latencies, 50))}   p95 ${fmt(percentile(latencies, 95))}   max ${fmt(Math.max(...latencies))}`,
+    );
+    console.log(
+      `  of which activation → tasks created (Kafka + inbox transaction): p50 ${fmt(percentile(created, 50))}   p95 ${fmt(percentile(created, 95))}`,
+    );
+    console.log(
+      `escalation timers, ${late.length} escalations of ${ESCALATION_ALERTS} alerts (${late.length / 3} tasks, 3 levels each):`,
+    );
+    console.log(
+      `  timer fired minus deadline:        p50 ${fmt(percentile(fired, 50))}   p95 ${fmt(percentile(fired, 95))}   max ${fmt(Math.max(...fired))}`,
+    );
+    console.log(
+      `  escalation recorded minus deadline: p50 ${fmt(percentile(late, 50))}   p95 ${fmt(percentile(late, 95))}   max ${fmt(Math.max(...late))}`,
+    );
   } finally {
     await alerts?.disconnect();
     await stack.teardown();

@@ -82,7 +82,13 @@ describe('coordination under failure: worker killed mid-escalation, SMTP relay d
       [alert.alertId],
     );
     for (const t of tasks) {
-      expect({ step: t.step_id, levels: escalations.filter((e) => e.task_id === t.id).map((e) => e.level).sort() }).toEqual({
+      expect({
+        step: t.step_id,
+        levels: escalations
+          .filter((e) => e.task_id === t.id)
+          .map((e) => e.level)
+          .sort(),
+      }).toEqual({
         step: t.step_id,
         levels: [1, 2, 3],
       });
@@ -103,7 +109,10 @@ describe('coordination under failure: worker killed mid-escalation, SMTP relay d
   it('delivers every mail once when the SMTP relay was down for a while and comes back', async () => {
     await smtp.stop();
     const a = await alerts.activate({ municipalityCode: '20067', municipalityName: 'Oaxaca de Juárez' });
-    const b = await alerts.activate({ municipalityCode: '20184', municipalityName: 'San Juan Bautista Tuxtepec' });
+    const b = await alerts.activate({
+      municipalityCode: '20184',
+      municipalityName: 'San Juan Bautista Tuxtepec',
+    });
 
     // The relay refuses connections: every assignment mail is retried, none is given up.
     await waitFor(
@@ -118,12 +127,16 @@ describe('coordination under failure: worker killed mid-escalation, SMTP relay d
       { timeoutMs: 20_000, what: 'every assignment mail retried while the relay is down' },
     );
     expect(smtp.forFolio(a.folio)).toHaveLength(0);
-    const failed = await stack.query(`SELECT count(*)::int AS n FROM coordination.mails WHERE status = 'failed'`);
+    const failed = await stack.query(
+      `SELECT count(*)::int AS n FROM coordination.mails WHERE status = 'failed'`,
+    );
     expect(failed[0].n).toBe(0);
 
     await smtp.start();
     await waitFor(
-      async () => smtp.forFolio(a.folio, 'assignment').length === 7 && smtp.forFolio(b.folio, 'assignment').length === 6,
+      async () =>
+        smtp.forFolio(a.folio, 'assignment').length === 7 &&
+        smtp.forFolio(b.folio, 'assignment').length === 6,
       { timeoutMs: 60_000, what: 'assignment mails after the relay is back' },
     );
     await waitFor(
@@ -138,18 +151,25 @@ describe('coordination under failure: worker killed mid-escalation, SMTP relay d
     );
     await sleep(1_500);
     const received = [...smtp.forFolio(a.folio), ...smtp.forFolio(b.folio)];
-    const sentRows = await stack.query(`SELECT id FROM coordination.mails WHERE alert_id = ANY($1)`, [[a.alertId, b.alertId]]);
+    const sentRows = await stack.query(`SELECT id FROM coordination.mails WHERE alert_id = ANY($1)`, [
+      [a.alertId, b.alertId],
+    ]);
     // Every recorded mail arrived, and arrived once.
     expect(new Set(received.map((m) => m.mailId))).toEqual(new Set(sentRows.map((r: any) => r.id)));
     expect([...countBy(received, (m) => m.mailId).values()].every((n) => n === 1)).toBe(true);
-    const tasks = await stack.query(`SELECT mail_status FROM coordination.tasks WHERE alert_id = ANY($1)`, [[a.alertId, b.alertId]]);
+    const tasks = await stack.query(`SELECT mail_status FROM coordination.tasks WHERE alert_id = ANY($1)`, [
+      [a.alertId, b.alertId],
+    ]);
     expect(tasks.every((t: any) => t.mail_status === 'sent')).toBe(true);
   });
 
   it('shows a mail the relay refuses permanently as failed on its task, without retrying it', async () => {
     smtp.rejectRecipients.add('enlace.fgeo@ssp-oaxaca.example');
     try {
-      const alert = await alerts.activate({ municipalityCode: '20006', municipalityName: 'Asunción Nochixtlán' });
+      const alert = await alerts.activate({
+        municipalityCode: '20006',
+        municipalityName: 'Asunción Nochixtlán',
+      });
       const task = await waitFor(
         async () => {
           const [t] = await stack.query(
@@ -161,7 +181,9 @@ describe('coordination under failure: worker killed mid-escalation, SMTP relay d
         { what: 'failed mail on the FGEO task' },
       );
       expect(task.mail_error).toMatch(/550/);
-      const [mail] = await stack.query(`SELECT status, attempts FROM coordination.mails WHERE id = $1`, [`assign-${task.id}`]);
+      const [mail] = await stack.query(`SELECT status, attempts FROM coordination.mails WHERE id = $1`, [
+        `assign-${task.id}`,
+      ]);
       expect(mail).toEqual({ status: 'failed', attempts: 1 });
       const events = await stack.query(
         `SELECT payload FROM coordination.outbox WHERE message_key = $1 AND event_type = 'TaskMailFailed'`,

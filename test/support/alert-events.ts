@@ -78,7 +78,12 @@ export class AlertEventProducer {
         type: ALERT_EVENT_TYPES.updated,
         alertId,
         producer: 'intake',
-        payload: { folio: state.folio, version: state.version, changedFields: Object.keys(changes), ficha: state.ficha },
+        payload: {
+          folio: state.folio,
+          version: state.version,
+          changedFields: Object.keys(changes),
+          ficha: state.ficha,
+        },
       }),
     );
     return state.version;
@@ -92,12 +97,21 @@ export class AlertEventProducer {
         type: ALERT_EVENT_TYPES.deactivated,
         alertId,
         producer: 'intake',
-        payload: { folio: state.folio, version: state.version, outcome, deactivatedAt: new Date().toISOString() },
+        payload: {
+          folio: state.folio,
+          version: state.version,
+          outcome,
+          deactivatedAt: new Date().toISOString(),
+        },
       }),
     );
   }
 
   private async send(event: { alertId: string } & Parameters<typeof encodeEvent>[0]): Promise<void> {
-    await this.producer!.send({ topic: this.topic, acks: -1, messages: [{ key: event.alertId, value: encodeEvent(event) }] });
+    await this.producer!.send({
+      topic: this.topic,
+      acks: -1,
+      messages: [{ key: event.alertId, value: encodeEvent(event) }],
+    });
   }
 }

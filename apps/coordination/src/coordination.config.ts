@@ -17,7 +17,12 @@ export const coordinationConfigSchema = baseConfigSchema
     AUTH_JWT_SECRET: authSecretSchema.optional(),
     /** Signs the one-click acknowledge links (HMAC-SHA256). Defaults to a key derived from AUTH_JWT_SECRET. */
     ACK_LINK_SECRET: authSecretSchema.optional(),
-    ACK_LINK_TTL_SECONDS: z.coerce.number().int().min(10).max(30 * 86_400).default(86_400),
+    ACK_LINK_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(30 * 86_400)
+      .default(86_400),
     /** Base URL under which area users reach this service (the acknowledge links point here). */
     PUBLIC_BASE_URL: z.string().url().optional(),
     /** SMTP relay, e.g. smtp://user:pass@relay:587 or smtps://relay:465. */
@@ -58,10 +63,18 @@ export const coordinationConfigSchema = baseConfigSchema
     }
     const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY].filter(Boolean).length;
     if (dkim !== 0 && dkim !== 3) {
-      ctx.addIssue({ code: 'custom', path: ['DKIM_DOMAIN'], message: 'set DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DKIM_DOMAIN'],
+        message: 'set DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together',
+      });
     }
     if (c.NODE_ENV === 'production' && c.FAULT_KILL_AFTER_ESCALATION_COMMIT !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['FAULT_KILL_AFTER_ESCALATION_COMMIT'], message: 'not allowed in production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FAULT_KILL_AFTER_ESCALATION_COMMIT'],
+        message: 'not allowed in production',
+      });
     }
   })
   .transform((c) => ({ ...c, AUTH_JWT_SECRET: c.AUTH_JWT_SECRET ?? randomBytes(32).toString('hex') }));

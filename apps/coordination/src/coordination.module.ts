@@ -30,14 +30,23 @@ export class CoordinationModule {
     const directory = AreaDirectory.load(config.AREAS_FILE);
     const catalog = PsoCatalog.load(config.PSO_DIR, directory);
     runtime.logger.info(
-      { areasVersion: directory.version, psoVersions: catalog.versions.map((v) => v.version), timeScale: config.PSO_TIME_SCALE },
+      {
+        areasVersion: directory.version,
+        psoVersions: catalog.versions.map((v) => v.version),
+        timeScale: config.PSO_TIME_SCALE,
+      },
       'PSO and area directory loaded',
     );
-    const ackSecret = config.ACK_LINK_SECRET ?? createHmac('sha256', config.AUTH_JWT_SECRET).update('ack-link-secret').digest('hex');
+    const ackSecret =
+      config.ACK_LINK_SECRET ??
+      createHmac('sha256', config.AUTH_JWT_SECRET).update('ack-link-secret').digest('hex');
     return {
       module: CoordinationModule,
       imports: [
-        RuntimeModule.forRoot(runtime, { entities: COORDINATION_ENTITIES, migrations: COORDINATION_MIGRATIONS }),
+        RuntimeModule.forRoot(runtime, {
+          entities: COORDINATION_ENTITIES,
+          migrations: COORDINATION_MIGRATIONS,
+        }),
         AuthModule.forRoot(config.AUTH_JWT_SECRET),
       ],
       controllers: [AlertEventsHandler, TaskController, AckLinkController, AreaController],

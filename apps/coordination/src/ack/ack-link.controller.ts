@@ -9,7 +9,11 @@ import { AckLinkSigner } from './ack-link.signer';
 const REFUSALS = {
   malformed: new ApiError(HttpStatus.BAD_REQUEST, 'ACK_LINK_INVALID', 'El enlace no es válido.'),
   bad_signature: new ApiError(HttpStatus.BAD_REQUEST, 'ACK_LINK_INVALID', 'El enlace no es válido.'),
-  expired: new ApiError(HttpStatus.GONE, 'ACK_LINK_EXPIRED', 'El enlace venció; confirme desde el sistema o llame a la Unidad de Género.'),
+  expired: new ApiError(
+    HttpStatus.GONE,
+    'ACK_LINK_EXPIRED',
+    'El enlace venció; confirme desde el sistema o llame a la Unidad de Género.',
+  ),
 };
 
 /**
@@ -27,13 +31,24 @@ export class AckLinkController {
 
   @Public()
   @Get('acknowledge')
-  async show(@Query('token') token: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async show(
+    @Query('token') token: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     await this.answer(req, res, async () => {
       const claims = this.verify(token);
       const { task, folio } = await this.tasks.get(null, claims.taskId);
       return {
         status: 200,
-        json: { taskId: task.id, folio, title: task.title, areaName: task.area_name, state: task.state, ackDueAt: task.ack_due_at },
+        json: {
+          taskId: task.id,
+          folio,
+          title: task.title,
+          areaName: task.area_name,
+          state: task.state,
+          ackDueAt: task.ack_due_at,
+        },
         html: page(
           `Alerta Rosa ${folio}`,
           `<p><strong>${escapeHtml(task.area_name)}</strong></p><p>Tarea: ${escapeHtml(task.title)}</p>
@@ -50,14 +65,29 @@ ${
 
   @Public()
   @Post('acknowledge')
-  async acknowledge(@Query('token') token: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async acknowledge(
+    @Query('token') token: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     await this.answer(req, res, async () => {
       const claims = this.verify(token);
-      const task = await this.tasks.acknowledge(claims.taskId, { via: 'link', user: null, linkNonce: claims.nonce });
+      const task = await this.tasks.acknowledge(claims.taskId, {
+        via: 'link',
+        user: null,
+        linkNonce: claims.nonce,
+      });
       return {
         status: 200,
-        json: { taskId: task.id, state: task.state, acknowledgedAt: new Date(task.acknowledged_at!).toISOString() },
-        html: page('Recepción confirmada', `<p>Gracias. Se registró la confirmación de <strong>${escapeHtml(task.area_name)}</strong> para la tarea «${escapeHtml(task.title)}».</p>`),
+        json: {
+          taskId: task.id,
+          state: task.state,
+          acknowledgedAt: new Date(task.acknowledged_at!).toISOString(),
+        },
+        html: page(
+          'Recepción confirmada',
+          `<p>Gracias. Se registró la confirmación de <strong>${escapeHtml(task.area_name)}</strong> para la tarea «${escapeHtml(task.title)}».</p>`,
+        ),
       };
     });
   }
@@ -84,7 +114,11 @@ ${
     } catch (err) {
       if (!(err instanceof HttpException)) throw err;
       const body = err.getResponse() as { code: string; message: string };
-      if (wantsHtml) res.status(err.getStatus()).type('html').send(page('No se pudo confirmar', `<p>${escapeHtml(body.message)}</p>`));
+      if (wantsHtml)
+        res
+          .status(err.getStatus())
+          .type('html')
+          .send(page('No se pudo confirmar', `<p>${escapeHtml(body.message)}</p>`));
       else res.status(err.getStatus()).json(body);
     }
   }

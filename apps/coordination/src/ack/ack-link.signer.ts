@@ -30,22 +30,25 @@ export class AckLinkSigner {
       expiresAt: Math.floor(now / 1000) + ttlSeconds,
       nonce: randomBytes(12).toString('base64url'),
     };
-    const body = Buffer.from(JSON.stringify({ t: claims.taskId, e: claims.expiresAt, n: claims.nonce })).toString(
-      'base64url',
-    );
+    const body = Buffer.from(
+      JSON.stringify({ t: claims.taskId, e: claims.expiresAt, n: claims.nonce }),
+    ).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }
 
   check(token: string, now = Date.now()): AckLinkCheck {
     const parts = token.split('.');
-    if (parts.length !== 2 || !/^[\w-]+$/.test(parts[0]) || !/^[\w-]+$/.test(parts[1])) return { ok: false, reason: 'malformed' };
+    if (parts.length !== 2 || !/^[\w-]+$/.test(parts[0]) || !/^[\w-]+$/.test(parts[1]))
+      return { ok: false, reason: 'malformed' };
     const expected = Buffer.from(this.sign(parts[0]));
     const given = Buffer.from(parts[1]);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'bad_signature' };
+    if (expected.length !== given.length || !timingSafeEqual(expected, given))
+      return { ok: false, reason: 'bad_signature' };
     let claims: AckLinkClaims;
     try {
       const json = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
-      if (typeof json.t !== 'string' || typeof json.e !== 'number' || typeof json.n !== 'string') throw new Error();
+      if (typeof json.t !== 'string' || typeof json.e !== 'number' || typeof json.n !== 'string')
+        throw new Error();
       claims = { taskId: json.t, expiresAt: json.e, nonce: json.n };
     } catch {
       return { ok: false, reason: 'malformed' };

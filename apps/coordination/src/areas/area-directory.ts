@@ -56,7 +56,9 @@ export interface Municipality {
   lng: number;
 }
 
-export function loadMunicipalities(path = configFile('data/oaxaca-municipios.csv')): Map<string, Municipality> {
+export function loadMunicipalities(
+  path = configFile('data/oaxaca-municipios.csv'),
+): Map<string, Municipality> {
   const rows = readFileSync(path, 'utf8').trim().split(/\r?\n/).slice(1);
   return new Map(
     rows.map((line) => {
@@ -94,9 +96,11 @@ export class AreaDirectory {
         this.delegations.get(kind)!.set(r.id, this.areas.get(d.id)!);
       }
       r.municipalities.forEach((code, j) => {
-        if (!municipalities.has(code)) problems.push(`regions.${i}.municipalities.${j}: unknown municipality ${code}`);
+        if (!municipalities.has(code))
+          problems.push(`regions.${i}.municipalities.${j}: unknown municipality ${code}`);
         const previous = this.regionOf.get(code);
-        if (previous && previous !== r.id) problems.push(`regions.${i}.municipalities.${j}: ${code} is already in ${previous}`);
+        if (previous && previous !== r.id)
+          problems.push(`regions.${i}.municipalities.${j}: ${code} is already in ${previous}`);
         this.regionOf.set(code, r.id);
       });
     });
@@ -114,7 +118,8 @@ export class AreaDirectory {
     const regionIds = new Set(data.regions.map((r) => r.id));
     if (regionIds.size !== data.regions.length) problems.push('regions: duplicate region id');
     for (const [kind, byRegion] of this.delegations) {
-      for (const r of regionIds) if (!byRegion.has(r)) problems.push(`regions.${r}.delegations: missing "${kind}"`);
+      for (const r of regionIds)
+        if (!byRegion.has(r)) problems.push(`regions.${r}.delegations: missing "${kind}"`);
     }
     if (problems.length) throw new ConfigDataError(source, problems);
   }

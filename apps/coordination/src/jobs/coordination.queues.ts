@@ -57,29 +57,45 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
       stalledInterval: this.config.QUEUE_LOCK_MS,
       maxStalledCount: 10,
       settings: {
-        backoffStrategy: (attemptsMade: number) => Math.min(this.config.MAIL_BACKOFF_MS * 2 ** Math.max(0, attemptsMade - 1), 60_000),
+        backoffStrategy: (attemptsMade: number) =>
+          Math.min(this.config.MAIL_BACKOFF_MS * 2 ** Math.max(0, attemptsMade - 1), 60_000),
       },
     };
     const log = this.runtime.logger.child({ component: 'queues' });
     this.workers.push(
-      new Worker<MailJob>(QUEUES.mail, (job) => this.sendMail(job), { ...settings, concurrency: this.config.MAIL_CONCURRENCY }),
-      new Worker<EscalationJob>(QUEUES.escalation, (job) => this.checkEscalation(job), { ...settings, concurrency: 20 }),
-      new Worker<ProgressJob>(QUEUES.progress, (job) => this.tasks.progressReminder(job.data.alertId, job.data.seq), {
+      new Worker<MailJob>(QUEUES.mail, (job) => this.sendMail(job), {
         ...settings,
-        concurrency: 2,
+        concurrency: this.config.MAIL_CONCURRENCY,
       }),
+      new Worker<EscalationJob>(QUEUES.escalation, (job) => this.checkEscalation(job), {
+        ...settings,
+        concurrency: 20,
+      }),
+      new Worker<ProgressJob>(
+        QUEUES.progress,
+        (job) => this.tasks.progressReminder(job.data.alertId, job.data.seq),
+        {
+          ...settings,
+          concurrency: 2,
+        },
+      ),
     );
     for (const w of this.workers) {
       w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'queue worker error'));
       w.on('failed', (job, err) =>
-        log.warn({ queue: w.name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'job attempt failed'),
+        log.warn(
+          { queue: w.name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
+          'job attempt failed',
+        ),
       );
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close().catch(() => undefined)));
-    await Promise.all([this.mail, this.escalation, this.progress].map((q) => q.close().catch(() => undefined)));
+    await Promise.all(
+      [this.mail, this.escalation, this.progress].map((q) => q.close().catch(() => undefined)),
+    );
     this.transport.close();
     this.connection.disconnect();
   }
@@ -94,7 +110,10 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
       this.escalationCommits++;
       const killAfter = this.config.FAULT_KILL_AFTER_ESCALATION_COMMIT;
       if (killAfter && this.escalationCommits >= killAfter) {
-        this.runtime.logger.warn({ taskId: job.data.taskId, level: job.data.level }, 'fault injection: SIGKILL after escalation commit');
+        this.runtime.logger.warn(
+          { taskId: job.data.taskId, level: job.data.level },
+          'fault injection: SIGKILL after escalation commit',
+        );
         process.kill(process.pid, 'SIGKILL');
         await new Promise(() => undefined);
       }
@@ -129,14 +148,20 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
         inlineImage: image ? { cid: PHOTO_CID, ...image } : undefined,
       });
       await this.tasks.mailSent(mail.id, messageId, attempt);
-      this.runtime.logger.info({ mailId: mail.id, alertId: mail.alert_id, kind: mail.kind, attempt }, 'mail accepted by SMTP');
+      this.runtime.logger.info(
+        { mailId: mail.id, alertId: mail.alert_id, kind: mail.kind, attempt },
+        'mail accepted by SMTP',
+      );
       return 'sent';
     } catch (err) {
       const permanent = isPermanentSmtpError(err);
       const final = permanent || attempt >= (job.opts.attempts ?? 1);
       const message = (err as Error).message ?? String(err);
       await this.tasks.mailAttemptFailed(mail.id, message, attempt, final);
-      this.runtime.logger.warn({ mailId: mail.id, alertId: mail.alert_id, attempt, final, err: message }, 'mail not sent');
+      this.runtime.logger.warn(
+        { mailId: mail.id, alertId: mail.alert_id, attempt, final, err: message },
+        'mail not sent',
+      );
       if (permanent) throw new UnrecoverableError(message);
       throw err;
     }

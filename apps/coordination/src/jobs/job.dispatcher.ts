@@ -30,7 +30,9 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listen().catch((err) => this.runtime.logger.warn({ err: err.message }, 'dispatcher LISTEN failed; polling only'));
+    await this.listen().catch((err) =>
+      this.runtime.logger.warn({ err: err.message }, 'dispatcher LISTEN failed; polling only'),
+    );
     this.timer = setInterval(() => this.wake(), this.runtime.config.DISPATCH_POLL_MS);
     this.wake();
   }
@@ -60,7 +62,10 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.runtime.config.DATABASE_URL, application_name: 'coordination-dispatch' });
+    const client = new Client({
+      connectionString: this.runtime.config.DATABASE_URL,
+      application_name: 'coordination-dispatch',
+    });
     client.on('error', (err) => {
       this.runtime.logger.warn({ err: err.message }, 'dispatcher listener lost; reconnecting');
       this.listener = null;
@@ -88,8 +93,12 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
         `SELECT id FROM coordination.mails WHERE enqueued_at IS NULL ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED`,
       );
       if (pending.length === 0) return false;
-      await this.queues.mail.addBulk(pending.map((p) => ({ name: 'send', data: { mailId: p.id }, opts: { jobId: mailJobId(p.id) } })));
-      await m.query(`UPDATE coordination.mails SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`, [pending.map((p) => p.id)]);
+      await this.queues.mail.addBulk(
+        pending.map((p) => ({ name: 'send', data: { mailId: p.id }, opts: { jobId: mailJobId(p.id) } })),
+      );
+      await m.query(`UPDATE coordination.mails SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`, [
+        pending.map((p) => p.id),
+      ]);
       return pending.length === 200;
     });
   }
@@ -111,7 +120,9 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
           })),
         ),
       );
-      await m.query(`UPDATE coordination.tasks SET timers = 'scheduled' WHERE id = ANY($1)`, [due.map((t) => t.id)]);
+      await m.query(`UPDATE coordination.tasks SET timers = 'scheduled' WHERE id = ANY($1)`, [
+        due.map((t) => t.id),
+      ]);
     });
   }
 
@@ -124,15 +135,26 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
       if (done.length === 0) return;
       for (const t of done) {
         // A job being processed right now cannot be removed; it re-checks the task and does nothing.
-        await Promise.all(t.escalation_plan.map((e) => this.queues.escalation.remove(escalationJobId(t.id, e.level)).catch(() => 0)));
+        await Promise.all(
+          t.escalation_plan.map((e) =>
+            this.queues.escalation.remove(escalationJobId(t.id, e.level)).catch(() => 0),
+          ),
+        );
       }
-      await m.query(`UPDATE coordination.tasks SET timers = 'cleared' WHERE id = ANY($1)`, [done.map((t) => t.id)]);
+      await m.query(`UPDATE coordination.tasks SET timers = 'cleared' WHERE id = ANY($1)`, [
+        done.map((t) => t.id),
+      ]);
     });
   }
 
   private async scheduleProgress(): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      const alerts = await rows<{ alert_id: string; progress_seq: number; activated_at: Date; pso_version: string }>(
+      const alerts = await rows<{
+        alert_id: string;
+        progress_seq: number;
+        activated_at: Date;
+        pso_version: string;
+      }>(
         m,
         `SELECT alert_id, progress_seq, activated_at, pso_version FROM coordination.alerts
          WHERE status = 'active' AND NOT progress_enqueued LIMIT 200 FOR UPDATE SKIP LOCKED`,
@@ -149,7 +171,9 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
           };
         }),
       );
-      await m.query(`UPDATE coordination.alerts SET progress_enqueued = true WHERE alert_id = ANY($1)`, [alerts.map((a) => a.alert_id)]);
+      await m.query(`UPDATE coordination.alerts SET progress_enqueued = true WHERE alert_id = ANY($1)`, [
+        alerts.map((a) => a.alert_id),
+      ]);
     });
   }
 }

@@ -15,7 +15,10 @@ export function oaxacaTime(at: Date | string): string {
 }
 
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 export interface FichaSummary {
@@ -96,7 +99,10 @@ ${blocks.join('\n')}
 
 function fichaHtml(a: AlertView, withPhoto: boolean): string {
   const rows = fichaLines(a)
-    .map(([k, v]) => `<tr><th style="text-align:left;padding:4px 8px;vertical-align:top">${escapeHtml(k)}</th><td style="padding:4px 8px">${escapeHtml(v)}</td></tr>`)
+    .map(
+      ([k, v]) =>
+        `<tr><th style="text-align:left;padding:4px 8px;vertical-align:top">${escapeHtml(k)}</th><td style="padding:4px 8px">${escapeHtml(v)}</td></tr>`,
+    )
     .join('');
   const photo = withPhoto
     ? `<p><img src="cid:${PHOTO_CID}" alt="${escapeHtml(a.ficha.photoAltText ?? `Fotografía de ${a.ficha.fullName}`)}" style="max-width:240px"></p>`
@@ -154,11 +160,20 @@ export function renderEscalation(
   return {
     subject,
     text: [intro, '', taskText(t), '', fichaText(a)].join('\n'),
-    html: layout(subject, [`<p><strong>${escapeHtml(intro)}</strong></p>`, taskHtml(t), fichaHtml(a, withPhoto)]),
+    html: layout(subject, [
+      `<p><strong>${escapeHtml(intro)}</strong></p>`,
+      taskHtml(t),
+      fichaHtml(a, withPhoto),
+    ]),
   };
 }
 
-export function renderUpdate(a: AlertView, changedFields: string[], tasks: TaskView[], withPhoto: boolean): RenderedMail {
+export function renderUpdate(
+  a: AlertView,
+  changedFields: string[],
+  tasks: TaskView[],
+  withPhoto: boolean,
+): RenderedMail {
   const changed = [...new Set(changedFields.map((f) => FIELD_NAMES[f] ?? f))].join(', ');
   const subject = `[Alerta Rosa ${a.folio}] Actualización de la ficha (versión ${a.version})`;
   const intro = `La ficha de la Alerta Rosa ${a.folio} fue actualizada (${changed}). Sus tareas siguen vigentes.`;
@@ -169,7 +184,10 @@ export function renderUpdate(a: AlertView, changedFields: string[], tasks: TaskV
     html: layout(subject, [
       `<p>${escapeHtml(intro)}</p>`,
       `<p><strong>Tareas abiertas de su área:</strong></p><ul>${tasks
-        .map((t) => `<li>${escapeHtml(t.title)} (concluir antes de ${escapeHtml(oaxacaTime(t.completeDueAt))})</li>`)
+        .map(
+          (t) =>
+            `<li>${escapeHtml(t.title)} (concluir antes de ${escapeHtml(oaxacaTime(t.completeDueAt))})</li>`,
+        )
         .join('')}</ul>`,
       fichaHtml(a, withPhoto),
     ]),
@@ -184,7 +202,12 @@ export function renderStandDown(folio: string, areaName: string, outcome: string
   return { subject, text, html: layout(subject, [`<p>${escapeHtml(text)}</p>`]) };
 }
 
-export function renderProgressReminder(a: AlertView, areaName: string, instructions: string, tasks: TaskView[]): RenderedMail {
+export function renderProgressReminder(
+  a: AlertView,
+  areaName: string,
+  instructions: string,
+  tasks: TaskView[],
+): RenderedMail {
   const subject = `[Alerta Rosa ${a.folio}] Informe de avance requerido`;
   const intro = `${areaName}: la Alerta Rosa ${a.folio} sigue activa. ${instructions}`;
   const list = tasks.map((t) => `- ${t.title}`).join('\n');

@@ -53,7 +53,14 @@ export class MailTransport {
       messageId: mail.messageId,
       headers: mail.headers,
       attachments: mail.inlineImage
-        ? [{ filename: 'ficha.jpg', content: mail.inlineImage.content, contentType: mail.inlineImage.contentType, cid: mail.inlineImage.cid }]
+        ? [
+            {
+              filename: 'ficha.jpg',
+              content: mail.inlineImage.content,
+              contentType: mail.inlineImage.contentType,
+              cid: mail.inlineImage.cid,
+            },
+          ]
         : [],
     });
     return (info as { messageId?: string }).messageId;

@@ -55,7 +55,9 @@ export class CoordinationTasks1764400000005 implements MigrationInterface {
         CONSTRAINT tasks_alert_step_key UNIQUE (alert_id, step_id)
       )`);
     await q.query(`CREATE INDEX tasks_area_idx ON coordination.tasks (area_id, created_at)`);
-    await q.query(`CREATE INDEX tasks_timers_idx ON coordination.tasks (id) WHERE timers IN ('to_schedule', 'to_clear')`);
+    await q.query(
+      `CREATE INDEX tasks_timers_idx ON coordination.tasks (id) WHERE timers IN ('to_schedule', 'to_clear')`,
+    );
     await q.query(`
       CREATE TABLE coordination.task_notes (
         id          uuid PRIMARY KEY,
@@ -101,7 +103,9 @@ export class CoordinationTasks1764400000005 implements MigrationInterface {
         sent_at     timestamptz,
         failed_at   timestamptz
       )`);
-    await q.query(`CREATE INDEX mails_to_enqueue_idx ON coordination.mails (created_at) WHERE enqueued_at IS NULL`);
+    await q.query(
+      `CREATE INDEX mails_to_enqueue_idx ON coordination.mails (created_at) WHERE enqueued_at IS NULL`,
+    );
     await q.query(`CREATE INDEX mails_alert_idx ON coordination.mails (alert_id)`);
     await q.query(`
       CREATE TABLE coordination.ack_link_uses (

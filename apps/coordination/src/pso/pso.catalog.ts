@@ -23,14 +23,16 @@ export class PsoCatalog {
       const problems: string[] = [];
       const regionIds = new Set(directory.data.regions.map((r) => r.id));
       v.steps.forEach((s, i) => {
-        if (s.area.kind === 'area' && !directory.area(s.area.id)) problems.push(`steps.${i}.area.id: unknown area "${s.area.id}"`);
+        if (s.area.kind === 'area' && !directory.area(s.area.id))
+          problems.push(`steps.${i}.area.id: unknown area "${s.area.id}"`);
         if (s.area.kind === 'regional_delegation' && !directory.hasDelegationKind(s.area.of)) {
           problems.push(`steps.${i}.area.of: no regional delegations of "${s.area.of}"`);
         }
         if (s.area.kind === 'mujer_segura' && s.when?.mujerSeguraUnit !== true) {
           problems.push(`steps.${i}.when.mujerSeguraUnit: must be true for a «Mujer Segura» step`);
         }
-        for (const r of s.when?.regions ?? []) if (!regionIds.has(r)) problems.push(`steps.${i}.when.regions: unknown region "${r}"`);
+        for (const r of s.when?.regions ?? [])
+          if (!regionIds.has(r)) problems.push(`steps.${i}.when.regions: unknown region "${r}"`);
       });
       if (problems.length) throw new ConfigDataError(file, problems);
     }

@@ -50,7 +50,10 @@ describe('PSO as data', () => {
   });
 
   it('gives all 570 municipalities a region, the ten «Mujer Segura» ones a unit', () => {
-    const csv = readFileSync(join(ROOT, 'config/data/oaxaca-municipios.csv'), 'utf8').trim().split('\n').slice(1);
+    const csv = readFileSync(join(ROOT, 'config/data/oaxaca-municipios.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
     const regions = new Set(csv.map((l) => directory.regionOfMunicipality(l.split(',')[0])));
     expect(regions.size).toBe(8);
     expect(directory.data.mujerSegura).toHaveLength(10);

@@ -1,7 +1,10 @@
 import { ESCALATION_TARGETS } from '@alerta-rosa/contracts';
 import { z } from 'zod';
 
-const minutes = z.number().positive().max(7 * 24 * 60);
+const minutes = z
+  .number()
+  .positive()
+  .max(7 * 24 * 60);
 
 export const psoStepSchema = z
   .object({
@@ -40,13 +43,31 @@ export const psoVersionSchema = z
     name: z.string().min(1),
     effectiveFrom: z.string().datetime({ offset: true }),
     escalation: z
-      .array(z.object({ target: z.enum(ESCALATION_TARGETS), afterAckDeadlineMinutes: z.number().min(0).max(10_080) }).strict())
+      .array(
+        z
+          .object({
+            target: z.enum(ESCALATION_TARGETS),
+            afterAckDeadlineMinutes: z.number().min(0).max(10_080),
+          })
+          .strict(),
+      )
       .min(1)
       .refine(
-        (levels) => levels.every((l, i) => i === 0 || l.afterAckDeadlineMinutes > levels[i - 1].afterAckDeadlineMinutes),
+        (levels) =>
+          levels.every(
+            (l, i) => i === 0 || l.afterAckDeadlineMinutes > levels[i - 1].afterAckDeadlineMinutes,
+          ),
         'levels must be in increasing time order',
       ),
-    progressReports: z.object({ everyHours: z.number().positive().max(24 * 7), instructions: z.string().min(1) }).strict(),
+    progressReports: z
+      .object({
+        everyHours: z
+          .number()
+          .positive()
+          .max(24 * 7),
+        instructions: z.string().min(1),
+      })
+      .strict(),
     steps: z
       .array(psoStepSchema)
       .min(1)

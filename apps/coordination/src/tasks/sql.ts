@@ -1,7 +1,11 @@
 import { EntityManager } from 'typeorm';
 
 /** Rows of a statement run in the manager's transaction (SELECT, or INSERT/UPDATE/DELETE … RETURNING). */
-export async function rows<T = Record<string, any>>(manager: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function rows<T = Record<string, any>>(
+  manager: EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   if (!manager.queryRunner) throw new Error('rows() needs a transactional EntityManager');
   const result = await manager.queryRunner.query(sql, params, true);
   return (result.records ?? []) as T[];

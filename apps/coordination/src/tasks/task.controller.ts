@@ -1,7 +1,17 @@
 import { AuthenticatedUser, CurrentUser, Roles } from '@alerta-rosa/auth';
 import { TASK_STATES, TaskState } from '@alerta-rosa/contracts';
 import { ApiError, ZodBodyPipe } from '@alerta-rosa/http';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { z } from 'zod';
 import { TaskService } from './task.service';
 import { TaskRow } from './task.types';
@@ -17,7 +27,10 @@ const noteSchema = z
       .trim()
       .min(1)
       .max(4000)
-      .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), 'Contiene caracteres de control'),
+      .refine(
+        (s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s),
+        'Contiene caracteres de control',
+      ),
   })
   .strict();
 
@@ -31,12 +44,20 @@ export class TaskController {
 
   @Get()
   @Roles('area', 'operadora', 'comite', 'admin')
-  async list(@CurrentUser() user: AuthenticatedUser, @Query('alertId') alertId?: string, @Query('state') state?: string) {
+  async list(
+    @CurrentUser() user: AuthenticatedUser,
+    @Query('alertId') alertId?: string,
+    @Query('state') state?: string,
+  ) {
     if (alertId !== undefined && !z.string().uuid().safeParse(alertId).success) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_ID', 'Identificador de alerta inválido.');
     }
     if (state !== undefined && !(TASK_STATES as readonly string[]).includes(state)) {
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_STATE', `Estado inválido; use uno de: ${TASK_STATES.join(', ')}.`);
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'INVALID_STATE',
+        `Estado inválido; use uno de: ${TASK_STATES.join(', ')}.`,
+      );
     }
     const items = await this.tasks.list(user, { alertId, state: state as TaskState | undefined });
     return { items: items.map(present) };
@@ -49,7 +70,12 @@ export class TaskController {
     return {
       ...present(task),
       folio,
-      notes: notes.map((n: any) => ({ id: n.id, authorId: n.author_id, text: n.body, createdAt: iso(n.created_at) })),
+      notes: notes.map((n: any) => ({
+        id: n.id,
+        authorId: n.author_id,
+        text: n.body,
+        createdAt: iso(n.created_at),
+      })),
       escalations: escalations.map((e: any) => ({
         level: e.level,
         target: e.target,

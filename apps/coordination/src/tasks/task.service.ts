@@ -84,7 +84,18 @@ export class TaskService {
       m,
       `INSERT INTO coordination.alerts (alert_id, folio, version, status, ficha, reported_at, activated_at, pso_version, region_id, minor, mujer_segura)
        VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (alert_id) DO NOTHING RETURNING alert_id`,
-      [event.alertId, p.folio, p.version, p.ficha, p.reportedAt, p.activatedAt, plan.psoVersion, plan.regionId, plan.minor, plan.mujerSeguraUnit],
+      [
+        event.alertId,
+        p.folio,
+        p.version,
+        p.ficha,
+        p.reportedAt,
+        p.activatedAt,
+        plan.psoVersion,
+        plan.regionId,
+        plan.minor,
+        plan.mujerSeguraUnit,
+      ],
     );
     const alert = await this.alertRow(m, event.alertId);
     const view = alertView(alert, this.directory);
@@ -108,7 +119,9 @@ export class TaskService {
           t.step.instructions,
           t.ackDueAt,
           t.completeDueAt,
-          JSON.stringify(t.escalations.map((e) => ({ level: e.level, target: e.target, dueAt: e.dueAt.toISOString() }))),
+          JSON.stringify(
+            t.escalations.map((e) => ({ level: e.level, target: e.target, dueAt: e.dueAt.toISOString() })),
+          ),
         ],
       );
       if (!task) continue; // already created by an earlier delivery
@@ -172,7 +185,12 @@ export class TaskService {
         taskId: null,
         areaId,
         recipients: area?.emails ?? this.directory.data.dutyOfficer.emails,
-        rendered: renderUpdate(view, p.changedFields, tasks.map((t) => taskView(t)), Boolean(photoUrl)),
+        rendered: renderUpdate(
+          view,
+          p.changedFields,
+          tasks.map((t) => taskView(t)),
+          Boolean(photoUrl),
+        ),
         photoUrl,
       });
     }
@@ -203,7 +221,11 @@ export class TaskService {
         alertId: event.alertId,
         producer: 'coordination',
         cause: event,
-        payload: { ...ref(t, alert.folio), cancelledAt: new Date(p.deactivatedAt).toISOString(), reason: 'alert_deactivated' },
+        payload: {
+          ...ref(t, alert.folio),
+          cancelledAt: new Date(p.deactivatedAt).toISOString(),
+          reason: 'alert_deactivated',
+        },
       }),
     );
     if (events.length) await this.outbox.append(m, TOPICS.tasks, events);
@@ -226,7 +248,10 @@ export class TaskService {
       });
     }
     await notifyDispatch(m);
-    this.runtime.logger.info({ alertId: event.alertId, folio: alert.folio, cancelled: cancelled.length }, 'tasks stood down');
+    this.runtime.logger.info(
+      { alertId: event.alertId, folio: alert.folio, cancelled: cancelled.length },
+      'tasks stood down',
+    );
   }
 
   // ---- area actions ----
@@ -243,9 +268,11 @@ export class TaskService {
           `INSERT INTO coordination.ack_link_uses (nonce, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING nonce`,
           [by.linkNonce, taskId],
         );
-        if (used.length === 0) throw new ApiError(HttpStatus.CONFLICT, 'ACK_LINK_USED', 'Este enlace ya fue utilizado.');
+        if (used.length === 0)
+          throw new ApiError(HttpStatus.CONFLICT, 'ACK_LINK_USED', 'Este enlace ya fue utilizado.');
       }
-      if (task.state === 'cancelled') throw closed('TASK_CANCELLED', 'La tarea fue cancelada (la alerta se desactivó).');
+      if (task.state === 'cancelled')
+        throw closed('TASK_CANCELLED', 'La tarea fue cancelada (la alerta se desactivó).');
       if (task.state !== 'assigned') {
         throw closed('TASK_ALREADY_ACKNOWLEDGED', 'La recepción de esta tarea ya había sido confirmada.');
       }
@@ -267,17 +294,19 @@ export class TaskService {
     });
   }
 
-  async addNote(user: AuthenticatedUser, taskId: string, text: string): Promise<{ task: TaskRow; noteId: string }> {
+  async addNote(
+    user: AuthenticatedUser,
+    taskId: string,
+    text: string,
+  ): Promise<{ task: TaskRow; noteId: string }> {
     return this.dataSource.transaction(async (m) => {
       const task = await this.lockTask(m, taskId, user);
       this.requireWorkable(task);
       const noteId = newId();
-      await m.query(`INSERT INTO coordination.task_notes (id, task_id, author_id, body) VALUES ($1, $2, $3, $4)`, [
-        noteId,
-        taskId,
-        user.id,
-        text,
-      ]);
+      await m.query(
+        `INSERT INTO coordination.task_notes (id, task_id, author_id, body) VALUES ($1, $2, $3, $4)`,
+        [noteId, taskId, user.id, text],
+      );
       const [updated] = await rows<TaskRow>(
         m,
         `UPDATE coordination.tasks SET state = 'in_progress', started_at = COALESCE(started_at, clock_timestamp()),
@@ -349,7 +378,11 @@ export class TaskService {
         rendered: renderEscalation(
           view,
           taskView(task),
-          { level, targetName: `${TARGET_NAMES[target]} (${contact.name})`, deadlineAt: new Date(task.ack_due_at) },
+          {
+            level,
+            targetName: `${TARGET_NAMES[target]} (${contact.name})`,
+            deadlineAt: new Date(task.ack_due_at),
+          },
           Boolean(photoUrl),
         ),
         photoUrl,
@@ -375,9 +408,14 @@ export class TaskService {
   /** Progress reminder number `seq` of an alert: one mail per area with open tasks, then the next is due. */
   async progressReminder(alertId: string, seq: number): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
-      const [alert] = await rows<AlertRow>(m, `SELECT * FROM coordination.alerts WHERE alert_id = $1 FOR UPDATE`, [alertId]);
+      const [alert] = await rows<AlertRow>(
+        m,
+        `SELECT * FROM coordination.alerts WHERE alert_id = $1 FOR UPDATE`,
+        [alertId],
+      );
       if (!alert || alert.status !== 'active' || alert.progress_seq !== seq) return false;
-      const pso = this.catalog.byVersion(alert.pso_version) ?? this.catalog.inForceAt(new Date(alert.activated_at));
+      const pso =
+        this.catalog.byVersion(alert.pso_version) ?? this.catalog.inForceAt(new Date(alert.activated_at));
       const view = alertView(alert, this.directory);
       for (const [areaId, tasks] of groupByArea(await this.openTasks(m, alertId))) {
         const area = this.directory.area(areaId);
@@ -388,7 +426,12 @@ export class TaskService {
           taskId: null,
           areaId,
           recipients: area?.emails ?? this.directory.data.dutyOfficer.emails,
-          rendered: renderProgressReminder(view, tasks[0].area_name, pso.progressReports.instructions, tasks.map((t) => taskView(t))),
+          rendered: renderProgressReminder(
+            view,
+            tasks[0].area_name,
+            pso.progressReports.instructions,
+            tasks.map((t) => taskView(t)),
+          ),
           photoUrl: null,
         });
       }
@@ -402,7 +445,8 @@ export class TaskService {
   }
 
   progressIntervalMs(alert: Pick<AlertRow, 'pso_version' | 'activated_at'>): number {
-    const pso = this.catalog.byVersion(alert.pso_version) ?? this.catalog.inForceAt(new Date(alert.activated_at));
+    const pso =
+      this.catalog.byVersion(alert.pso_version) ?? this.catalog.inForceAt(new Date(alert.activated_at));
     return pso.progressReports.everyHours * 3_600_000 * this.config.PSO_TIME_SCALE;
   }
 
@@ -418,9 +462,10 @@ export class TaskService {
       );
       if (!mail) return;
       if (mail.kind === 'assignment' && mail.task_id) {
-        await m.query(`UPDATE coordination.tasks SET mail_status = 'sent', mail_error = NULL, updated_at = clock_timestamp() WHERE id = $1`, [
-          mail.task_id,
-        ]);
+        await m.query(
+          `UPDATE coordination.tasks SET mail_status = 'sent', mail_error = NULL, updated_at = clock_timestamp() WHERE id = $1`,
+          [mail.task_id],
+        );
       }
       const folio = await this.folioOf(m, mail.alert_id);
       await this.outbox.append(m, TOPICS.tasks, [
@@ -454,10 +499,10 @@ export class TaskService {
       );
       if (!mail || !final) return;
       if (mail.task_id && mail.kind === 'assignment') {
-        await m.query(`UPDATE coordination.tasks SET mail_status = 'failed', mail_error = $2, updated_at = clock_timestamp() WHERE id = $1`, [
-          mail.task_id,
-          error.slice(0, 1000),
-        ]);
+        await m.query(
+          `UPDATE coordination.tasks SET mail_status = 'failed', mail_error = $2, updated_at = clock_timestamp() WHERE id = $1`,
+          [mail.task_id, error.slice(0, 1000)],
+        );
       }
       const folio = await this.folioOf(m, mail.alert_id);
       await this.outbox.append(m, TOPICS.tasks, [
@@ -507,7 +552,9 @@ export class TaskService {
   async get(user: AuthenticatedUser | null, taskId: string) {
     const [task] = await this.dataSource.query(`SELECT * FROM coordination.tasks WHERE id = $1`, [taskId]);
     if (!task || (user?.role === 'area' && task.area_id !== user.areaId)) throw taskNotFound();
-    const [alert] = await this.dataSource.query(`SELECT folio FROM coordination.alerts WHERE alert_id = $1`, [task.alert_id]);
+    const [alert] = await this.dataSource.query(`SELECT folio FROM coordination.alerts WHERE alert_id = $1`, [
+      task.alert_id,
+    ]);
     const notes = await this.dataSource.query(
       `SELECT id, author_id, body, created_at FROM coordination.task_notes WHERE task_id = $1 ORDER BY created_at`,
       [taskId],
@@ -527,7 +574,9 @@ export class TaskService {
   }
 
   private async lockTask(m: EntityManager, taskId: string, user: AuthenticatedUser | null): Promise<TaskRow> {
-    const [task] = await rows<TaskRow>(m, `SELECT * FROM coordination.tasks WHERE id = $1 FOR UPDATE`, [taskId]);
+    const [task] = await rows<TaskRow>(m, `SELECT * FROM coordination.tasks WHERE id = $1 FOR UPDATE`, [
+      taskId,
+    ]);
     // Another area's task answers exactly like a missing one: its existence is not disclosed.
     if (!task || (user?.role === 'area' && task.area_id !== user.areaId)) throw taskNotFound();
     return task;
@@ -561,7 +610,11 @@ export class TaskService {
   }
 
   private async folioOf(m: EntityManager, alertId: string): Promise<string> {
-    const [a] = await rows<{ folio: string }>(m, `SELECT folio FROM coordination.alerts WHERE alert_id = $1`, [alertId]);
+    const [a] = await rows<{ folio: string }>(
+      m,
+      `SELECT folio FROM coordination.alerts WHERE alert_id = $1`,
+      [alertId],
+    );
     return a?.folio ?? '';
   }
 

@@ -1,3 +1,4 @@
+import { AccessTokenVerifier } from '@alerta-rosa/auth';
 import { AlertEventProducer } from '../support/alert-events';
 import { SmtpSink } from '../support/smtp-sink';
 import { TestStack, freePort, sleep, waitFor } from '../support/stack';
@@ -24,6 +25,9 @@ describe('coordination under failure: worker killed mid-escalation, SMTP relay d
     for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
     return m;
   };
+
+  const waitMailsOfKind = (folio: string, kind: string, n: number) =>
+    waitFor(async () => smtp.forFolio(folio, kind).length >= n, { what: `${n} ${kind} mails` });
 
   beforeAll(async () => {
     stack = await TestStack.create();
@@ -194,5 +198,54 @@ describe('coordination under failure: worker killed mid-escalation, SMTP relay d
     } finally {
       smtp.rejectRecipients.clear();
     }
+  });
+
+  it('reminds every area with an open task to report progress every 24 h (scaled) until the alert is deactivated', async () => {
+    // 24 h × 0.00005 ≈ 4.3 s between reminders.
+    const scale = 0.00005;
+    const interval = 24 * 3_600_000 * scale;
+    await stack.service('coordination').stop('SIGTERM');
+    await stack.start('coordination', { ...env(), PSO_TIME_SCALE: String(scale) });
+    const alert = await alerts.activate({ municipalityCode: '20067', municipalityName: 'Oaxaca de Juárez' });
+    const reminders = (n: number) =>
+      smtp.forFolio(alert.folio, 'progress_reminder').filter((m) => m.mailId.endsWith(`-n${n}`));
+
+    await waitFor(async () => reminders(1).length === 7, {
+      timeoutMs: interval + 20_000,
+      what: 'first reminders',
+    });
+    expect(new Set(reminders(1).map((m) => m.areaId)).size).toBe(7);
+    expect(reminders(1)[0].parsed.subject).toBe(`[Alerta Rosa ${alert.folio}] Informe de avance requerido`);
+
+    // C4 finishes its task: it is not reminded any more.
+    const [c4] = await stack.query(
+      `SELECT id FROM coordination.tasks WHERE alert_id = $1 AND area_id = 'c4'`,
+      [alert.alertId],
+    );
+    const user = {
+      authorization: `Bearer ${new AccessTokenVerifier(AUTH_SECRET).sign({ sub: 'c4-1', role: 'area', areaId: 'c4' }, 600)}`,
+    };
+    expect(
+      (await stack.http('coordination', 'POST', `/api/v1/tasks/${c4.id}/acknowledge`, undefined, user))
+        .status,
+    ).toBe(200);
+    expect(
+      (await stack.http('coordination', 'POST', `/api/v1/tasks/${c4.id}/complete`, undefined, user)).status,
+    ).toBe(200);
+
+    await waitFor(async () => reminders(2).length === 6, {
+      timeoutMs: interval + 20_000,
+      what: 'second reminders',
+    });
+    expect(reminders(2).map((m) => m.areaId)).not.toContain('c4');
+
+    await alerts.deactivate(alert.alertId, 'localizada_con_vida');
+    await waitMailsOfKind(alert.folio, 'stand_down', 7);
+    await sleep(interval * 1.5);
+    expect(reminders(3)).toHaveLength(0);
+    const n3 = await stack.query(`SELECT count(*)::int AS n FROM coordination.mails WHERE id LIKE $1`, [
+      `progress-${alert.alertId}-%-n3`,
+    ]);
+    expect(n3[0].n).toBe(0);
   });
 });

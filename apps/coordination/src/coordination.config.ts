@@ -58,6 +58,13 @@ export const coordinationConfigSchema = baseConfigSchema
     FAULT_KILL_AFTER_ESCALATION_COMMIT: z.coerce.number().int().min(1).optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.NODE_ENV === 'production' && !c.PUBLIC_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_BASE_URL'],
+        message: 'required in production (acknowledge links)',
+      });
+    }
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'required in production' });
     }

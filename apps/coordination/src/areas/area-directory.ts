@@ -10,7 +10,14 @@ const areaId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, dig
 const inegiCode = z.string().regex(/^20\d{3}$/, 'INEGI code of an Oaxaca municipality (20001–20570)');
 
 const areaSchema = z
-  .object({ id: areaId, name: z.string().min(1), emails: z.array(email).min(1), supervisor: contactSchema })
+  .object({
+    id: areaId,
+    name: z.string().min(1),
+    emails: z.array(email).min(1),
+    supervisor: contactSchema,
+    /** People of the area (reference; their logins carry the area id as the `areaId` claim). */
+    members: z.array(z.object({ name: z.string().min(1), email }).strict()).optional(),
+  })
   .strict();
 
 export const areaDirectorySchema = z
@@ -43,6 +50,7 @@ export interface Contact {
 export interface Area extends Contact {
   id: string;
   supervisor: Contact;
+  members?: { name: string; email: string }[];
   /** Set for regional delegations. */
   regionId?: string;
   /** Set for «Mujer Segura» units. */

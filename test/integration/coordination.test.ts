@@ -65,6 +65,7 @@ describe('coordination: PSO tasks, e-mail, acknowledgement and escalation', () =
       QUEUE_LOCK_MS: '3000',
       DISPATCH_POLL_MS: '1000',
     });
+    await stack.start('tracker');
     alerts = new AlertEventProducer(stack.kafka, stack.topic('alerts.v1'));
     await alerts.connect();
   });
@@ -211,6 +212,19 @@ describe('coordination: PSO tasks, e-mail, acknowledgement and escalation', () =
       await stack.query(`SELECT * FROM coordination.escalations WHERE task_id = $1`, [acked.id]),
     ).toHaveLength(0);
     expect(smtp.received.filter((m) => m.taskId === acked.id && m.kind === 'escalation')).toHaveLength(0);
+
+    // Each escalation step is an event on the alert's timeline (outbox → tasks.v1 → tracker).
+    const eventIds = (
+      await stack.query(
+        `SELECT event_id FROM coordination.outbox WHERE event_type IN ('TaskEscalated', 'TaskAcknowledged')
+         AND payload::jsonb -> 'payload' ->> 'taskId' = ANY($1)`,
+        [[silent.id, acked.id]],
+      )
+    ).map((r: any) => r.event_id);
+    expect(eventIds).toHaveLength(4);
+    await stack.timelineWhere(alert.alertId, (entries) =>
+      eventIds.every((id: string) => entries.some((e) => e.eventId === id)),
+    );
   });
 
   it('accepts the acknowledge link once, and refuses it reused, forged or expired', async () => {

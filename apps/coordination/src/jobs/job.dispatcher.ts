@@ -93,8 +93,10 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
         `SELECT id FROM coordination.mails WHERE enqueued_at IS NULL ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED`,
       );
       if (pending.length === 0) return false;
-      await this.queues.mail.addBulk(
-        pending.map((p) => ({ name: 'send', data: { mailId: p.id }, opts: { jobId: mailJobId(p.id) } })),
+      await redisCall(
+        this.queues.mail.addBulk(
+          pending.map((p) => ({ name: 'send', data: { mailId: p.id }, opts: { jobId: mailJobId(p.id) } })),
+        ),
       );
       await m.query(`UPDATE coordination.mails SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`, [
         pending.map((p) => p.id),
@@ -111,13 +113,15 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
       );
       if (due.length === 0) return;
       const now = Date.now();
-      await this.queues.escalation.addBulk(
-        due.flatMap((t) =>
-          t.escalation_plan.map((e) => ({
-            name: 'check',
-            data: { taskId: t.id, level: e.level, dueAt: e.dueAt },
-            opts: { jobId: escalationJobId(t.id, e.level), delay: Math.max(0, Date.parse(e.dueAt) - now) },
-          })),
+      await redisCall(
+        this.queues.escalation.addBulk(
+          due.flatMap((t) =>
+            t.escalation_plan.map((e) => ({
+              name: 'check',
+              data: { taskId: t.id, level: e.level, dueAt: e.dueAt },
+              opts: { jobId: escalationJobId(t.id, e.level), delay: Math.max(0, Date.parse(e.dueAt) - now) },
+            })),
+          ),
         ),
       );
       await m.query(`UPDATE coordination.tasks SET timers = 'scheduled' WHERE id = ANY($1)`, [
@@ -135,9 +139,9 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
       if (done.length === 0) return;
       for (const t of done) {
         // A job being processed right now cannot be removed; it re-checks the task and does nothing.
-        await Promise.all(
-          t.escalation_plan.map((e) =>
-            this.queues.escalation.remove(escalationJobId(t.id, e.level)).catch(() => 0),
+        await redisCall(
+          Promise.all(
+            t.escalation_plan.map((e) => this.queues.escalation.remove(escalationJobId(t.id, e.level))),
           ),
         );
       }
@@ -161,19 +165,40 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
       );
       if (alerts.length === 0) return;
       const now = Date.now();
-      await this.queues.progress.addBulk(
-        alerts.map((a) => {
-          const at = new Date(a.activated_at).getTime() + a.progress_seq * this.tasks.progressIntervalMs(a);
-          return {
-            name: 'remind',
-            data: { alertId: a.alert_id, seq: a.progress_seq },
-            opts: { jobId: progressJobId(a.alert_id, a.progress_seq), delay: Math.max(0, at - now) },
-          };
-        }),
+      await redisCall(
+        this.queues.progress.addBulk(
+          alerts.map((a) => {
+            const at = new Date(a.activated_at).getTime() + a.progress_seq * this.tasks.progressIntervalMs(a);
+            return {
+              name: 'remind',
+              data: { alertId: a.alert_id, seq: a.progress_seq },
+              opts: { jobId: progressJobId(a.alert_id, a.progress_seq), delay: Math.max(0, at - now) },
+            };
+          }),
+        ),
       );
       await m.query(`UPDATE coordination.alerts SET progress_enqueued = true WHERE alert_id = ANY($1)`, [
         alerts.map((a) => a.alert_id),
       ]);
     });
+  }
+}
+
+/**
+ * A Redis call made while rows are locked: bounded, so that a Redis outage rolls the sweep back
+ * (releasing the rows, e.g. for an acknowledgement) instead of holding them until Redis returns.
+ * A call that completes after the timeout is harmless: job ids make the retry a no-op.
+ */
+async function redisCall<T>(call: Promise<T>, ms = 5_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      call,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

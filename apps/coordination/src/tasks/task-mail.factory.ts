@@ -38,6 +38,35 @@ export async function insertMail(manager: EntityManager, mail: NewMail): Promise
   return inserted.length === 1;
 }
 
+/** Records several mails in one statement (idempotent on their ids). */
+export async function insertMails(manager: EntityManager, mails: NewMail[]): Promise<void> {
+  if (mails.length === 0) return;
+  await manager.query(
+    `INSERT INTO coordination.mails (id, kind, alert_id, task_id, area_id, recipients, subject, text_body, html_body, photo_url)
+     SELECT id, kind, alert_id, task_id, area_id, ARRAY(SELECT jsonb_array_elements_text(recipients)), subject, text_body,
+            html_body, photo_url
+     FROM jsonb_to_recordset($1::jsonb) AS x(id text, kind text, alert_id uuid, task_id uuid, area_id text, recipients jsonb,
+          subject text, text_body text, html_body text, photo_url text)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      JSON.stringify(
+        mails.map((mail) => ({
+          id: mail.id,
+          kind: mail.kind,
+          alert_id: mail.alertId,
+          task_id: mail.taskId,
+          area_id: mail.areaId,
+          recipients: mail.recipients,
+          subject: mail.rendered.subject,
+          text_body: mail.rendered.text,
+          html_body: mail.rendered.html,
+          photo_url: mail.photoUrl,
+        })),
+      ),
+    ],
+  );
+}
+
 export function alertView(alert: AlertRow, directory: AreaDirectory): AlertView {
   const f = alert.ficha;
   return {

@@ -37,7 +37,7 @@ import {
 import { planTasks } from '../pso/pso.planner';
 import { PsoCatalog } from '../pso/pso.catalog';
 import { notifyDispatch, rows } from './sql';
-import { alertView, insertMail, taskView } from './task-mail.factory';
+import { alertView, insertMail, insertMails, taskView } from './task-mail.factory';
 import { AlertRow, OPEN_STATES, TaskRow } from './task.types';
 
 const TARGET_NAMES: Record<EscalationTarget, string> = {
@@ -99,63 +99,76 @@ export class TaskService {
     );
     const alert = await this.alertRow(m, event.alertId);
     const view = alertView(alert, this.directory);
-    const events: Envelope[] = [];
-    for (const t of plan.tasks) {
-      const [task] = await rows<TaskRow>(
-        m,
-        `INSERT INTO coordination.tasks (id, alert_id, step_id, step_order, pso_version, area_id, area_name, title, instructions,
-                                         state, ack_due_at, complete_due_at, escalation_plan)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'assigned', $10, $11, $12)
-         ON CONFLICT (alert_id, step_id) DO NOTHING RETURNING *`,
-        [
-          newId(),
-          event.alertId,
-          t.step.id,
-          t.step.order,
-          plan.psoVersion,
-          t.area.id,
-          t.area.name,
-          t.step.title,
-          t.step.instructions,
-          t.ackDueAt,
-          t.completeDueAt,
-          JSON.stringify(
-            t.escalations.map((e) => ({ level: e.level, target: e.target, dueAt: e.dueAt.toISOString() })),
-          ),
-        ],
-      );
-      if (!task) continue; // already created by an earlier delivery
-      const photoUrl = p.ficha.photoUrl ?? null;
-      await insertMail(m, {
+    // One statement for all tasks: the inbox transaction stays short under load.
+    const created = await rows<TaskRow>(
+      m,
+      `INSERT INTO coordination.tasks (id, alert_id, step_id, step_order, pso_version, area_id, area_name, title, instructions,
+                                       state, ack_due_at, complete_due_at, escalation_plan)
+       SELECT id, alert_id, step_id, step_order, pso_version, area_id, area_name, title, instructions, 'assigned',
+              ack_due_at, complete_due_at, escalation_plan
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, alert_id uuid, step_id text, step_order int, pso_version text,
+            area_id text, area_name text, title text, instructions text, ack_due_at timestamptz,
+            complete_due_at timestamptz, escalation_plan jsonb)
+       ORDER BY step_order
+       ON CONFLICT (alert_id, step_id) DO NOTHING RETURNING *`,
+      [
+        JSON.stringify(
+          plan.tasks.map((t) => ({
+            id: newId(),
+            alert_id: event.alertId,
+            step_id: t.step.id,
+            step_order: t.step.order,
+            pso_version: plan.psoVersion,
+            area_id: t.area.id,
+            area_name: t.area.name,
+            title: t.step.title,
+            instructions: t.step.instructions,
+            ack_due_at: t.ackDueAt.toISOString(),
+            complete_due_at: t.completeDueAt.toISOString(),
+            escalation_plan: t.escalations.map((e) => ({
+              level: e.level,
+              target: e.target,
+              dueAt: e.dueAt.toISOString(),
+            })),
+          })),
+        ),
+      ],
+    );
+    created.sort((a, b) => a.step_order - b.step_order);
+    const photoUrl = p.ficha.photoUrl ?? null;
+    const emails = new Map(plan.tasks.map((t) => [t.step.id, t.area.emails]));
+    await insertMails(
+      m,
+      created.map((task) => ({
         id: `assign-${task.id}`,
-        kind: 'assignment',
+        kind: 'assignment' as const,
         alertId: event.alertId,
         taskId: task.id,
         areaId: task.area_id,
-        recipients: t.area.emails,
+        recipients: emails.get(task.step_id)!,
         rendered: renderAssignment(view, taskView(task, this.ackUrl(task.id)), Boolean(photoUrl)),
         photoUrl,
-      });
-      events.push(
-        createEnvelope<TaskAssigned, string>({
-          type: TASK_EVENT_TYPES.assigned,
-          alertId: event.alertId,
-          producer: 'coordination',
-          cause: event,
-          payload: {
-            taskId: task.id,
-            folio: p.folio,
-            stepId: task.step_id,
-            areaId: task.area_id,
-            psoVersion: task.pso_version,
-            areaName: task.area_name,
-            title: task.title,
-            ackDueAt: new Date(task.ack_due_at).toISOString(),
-            completeDueAt: new Date(task.complete_due_at).toISOString(),
-          },
-        }),
-      );
-    }
+      })),
+    );
+    const events: Envelope[] = created.map((task) =>
+      createEnvelope<TaskAssigned, string>({
+        type: TASK_EVENT_TYPES.assigned,
+        alertId: event.alertId,
+        producer: 'coordination',
+        cause: event,
+        payload: {
+          taskId: task.id,
+          folio: p.folio,
+          stepId: task.step_id,
+          areaId: task.area_id,
+          psoVersion: task.pso_version,
+          areaName: task.area_name,
+          title: task.title,
+          ackDueAt: new Date(task.ack_due_at).toISOString(),
+          completeDueAt: new Date(task.complete_due_at).toISOString(),
+        },
+      }),
+    );
     if (events.length) await this.outbox.append(m, TOPICS.tasks, events);
     await notifyDispatch(m);
     this.runtime.logger.info(
@@ -454,20 +467,22 @@ export class TaskService {
 
   async mailSent(mailId: string, messageId: string | undefined, attempts: number): Promise<void> {
     await this.dataSource.transaction(async (m) => {
+      // One statement: the mail, its task's mail status (assignments), and the folio for the event.
       const [mail] = await rows(
         m,
-        `UPDATE coordination.mails SET status = 'sent', sent_at = clock_timestamp(), message_id = $2, attempts = $3, last_error = NULL
-         WHERE id = $1 AND status <> 'sent' RETURNING *`,
+        `WITH sent AS (
+           UPDATE coordination.mails SET status = 'sent', sent_at = clock_timestamp(), message_id = $2, attempts = $3,
+                  last_error = NULL
+           WHERE id = $1 AND status <> 'sent' RETURNING *
+         ), task AS (
+           UPDATE coordination.tasks SET mail_status = 'sent', mail_error = NULL, updated_at = clock_timestamp()
+           WHERE id = (SELECT task_id FROM sent WHERE kind = 'assignment') RETURNING id
+         )
+         SELECT sent.*, a.folio FROM sent LEFT JOIN coordination.alerts a USING (alert_id)`,
         [mailId, messageId ?? null, attempts],
       );
       if (!mail) return;
-      if (mail.kind === 'assignment' && mail.task_id) {
-        await m.query(
-          `UPDATE coordination.tasks SET mail_status = 'sent', mail_error = NULL, updated_at = clock_timestamp() WHERE id = $1`,
-          [mail.task_id],
-        );
-      }
-      const folio = await this.folioOf(m, mail.alert_id);
+      const folio: string = mail.folio ?? '';
       await this.outbox.append(m, TOPICS.tasks, [
         createEnvelope<TaskMailSent, string>({
           type: TASK_EVENT_TYPES.mailSent,

@@ -1,5 +1,3 @@
-import { MailKind } from '@alerta-rosa/contracts';
-
 /** Oaxaca's civil time (America/Mexico_City, no DST since 2022), as area staff read it. */
 export function oaxacaTime(at: Date | string): string {
   const d = typeof at === 'string' ? new Date(at) : at;
@@ -221,11 +219,3 @@ export function renderProgressReminder(
     ]),
   };
 }
-
-export const KIND_HEADER: Record<MailKind, string> = {
-  assignment: 'assignment',
-  update: 'update',
-  escalation: 'escalation',
-  stand_down: 'stand_down',
-  progress_reminder: 'progress_reminder',
-};

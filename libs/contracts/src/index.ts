@@ -4,3 +4,4 @@ export * from './envelope';
 export * from './alert-events';
 export * from './receipt-events';
 export * from './event-registry';
+export * from './task-events';

@@ -4,6 +4,8 @@ import { Public } from '@alerta-rosa/auth';
 import { OutboxRelay } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
+/** Public: probes carry no token (a service with the global AuthGuard still answers /health). */
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -14,7 +16,7 @@ export class HealthController {
 
   /** Liveness + readiness: the database answers. Reports whether this replica relays the outbox. */
   @Get()
-  @Public() // probes carry no token; the answer holds no data
+
   @HttpCode(200)
   async check(): Promise<{ status: 'ok'; service: string; outboxRelayLeader: boolean }> {
     try {

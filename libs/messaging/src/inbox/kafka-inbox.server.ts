@@ -28,7 +28,7 @@ export interface KafkaInboxServerOptions {
  * Kafka transport for Nest microservices with the guarantees the stock one lacks:
  * - the event is recorded in the inbox (consumer, eventId) and handled in ONE database transaction,
  *   so a redelivery is recognised and skipped;
- * - the offset is committed only after that transaction, message by message, in partition order;
+ * - offsets are committed only after those transactions (once per fetched batch), in partition order;
  * - a handler that keeps failing is retried a bounded number of times, then the message goes to
  *   `<topic>.dlq` with the error and the partition moves on. Undecodable messages go there at once.
  */
@@ -76,7 +76,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       allowAutoTopicCreation: false,
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: Math.floor((this.options.sessionTimeoutMs ?? 10_000) / 10),
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: 100,
     });
     this.consumer.on(this.consumer.events.CRASH, (e) =>
       logger.error({ err: String(e.payload.error), restart: e.payload.restart }, 'kafka consumer crashed'),
@@ -93,9 +93,9 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   }
 
   /**
-   * Messages of a partition one after the other. Each offset is committed right after its message
-   * is handled, through the batch's own commit (which, unlike consumer.commitOffsets, still commits
-   * while the consumer is stopping, so a graceful stop leaves nothing to redeliver).
+   * Messages of a partition one after the other, then one offset commit for what was handled, through
+   * the batch's own commit (which, unlike consumer.commitOffsets, still commits while the consumer is
+   * stopping, so a graceful stop leaves nothing to redeliver).
    */
   private async onBatch({
     batch,
@@ -105,18 +105,27 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      await this.onMessage(batch.topic, batch.partition, message, heartbeat);
-      resolveOffset(message.offset);
-      await commitOffsetsIfNecessary({
-        topics: [
-          {
-            topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() }],
-          },
-        ],
-      });
+    let processed: string | null = null;
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        await this.onMessage(batch.topic, batch.partition, message, heartbeat);
+        resolveOffset(message.offset);
+        processed = message.offset;
+      }
+    } finally {
+      // One commit per batch (also when stopping or failing midway): whatever was handled is committed;
+      // a message handled but not committed (crash) is redelivered and recognised by the inbox.
+      if (processed !== null) {
+        await commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: (BigInt(processed) + 1n).toString() }],
+            },
+          ],
+        });
+      }
     }
   }
 

@@ -11,4 +11,5 @@ runService<DisseminationConfig>({
   migrations: DISSEMINATION_MIGRATIONS,
   module: (runtime) => DisseminationModule.forRoot(runtime),
   consumes: [TOPICS.alerts],
+  configureHttp: (app) => app.disable('x-powered-by'),
 });

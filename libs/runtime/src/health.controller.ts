@@ -1,8 +1,10 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OutboxRelay } from '@alerta-rosa/messaging';
+import { Public } from '@alerta-rosa/auth';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -5,7 +5,18 @@ import { AddressInfo, createServer } from 'net';
 import { join } from 'path';
 import { Pool } from 'pg';
 
-export type ServiceName = 'intake' | 'dissemination' | 'coordination' | 'tracker';
+export type ServiceName =
+  | 'intake'
+  | 'dissemination'
+  | 'coordination'
+  | 'tracker'
+  // Stand-ins for the outside world (plain HTTP servers; they ignore the database/Kafka settings).
+  | 'x-sandbox'
+  | 'facebook-sandbox'
+  | 'partner-sandbox';
+
+/** Secret the test stack signs access tokens with (services get it as AUTH_JWT_SECRET). */
+export const TEST_AUTH_SECRET = 'test-only-secret-for-alerta-rosa-integration-0123456789';
 
 const ROOT = join(__dirname, '../..');
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -185,6 +196,7 @@ export class TestStack {
           KAFKA_TOPIC_PREFIX: this.topicPrefix,
           QUEUE_PREFIX: this.topicPrefix,
           CONSUMER_RETRY_BACKOFF_MS: '50',
+          AUTH_JWT_SECRET: TEST_AUTH_SECRET,
           PORT: String(port),
           ...this.options.env,
           ...env,

@@ -82,14 +82,21 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
   });
 
   it('still posts exactly once per account when the dissemination worker is SIGKILLed five times mid-fan-out', async () => {
-    await setLatency(stack, 150);
+    // Slow platforms (an X post is five calls) keep sends in flight long enough for kills to land inside them.
+    await setLatency(stack, 300);
     const alert = await activate({ age: 31 });
-    const kills: number[] = [];
+    const kills: { afterMs: number; posted: number; sendsInFlight: number }[] = [];
     for (let i = 0; i < 5; i++) {
-      const wait = 50 + Math.floor(Math.random() * 700);
-      await sleep(wait);
-      kills.push(wait);
+      const afterMs = Math.floor(Math.random() * (i === 0 ? 1_500 : 4_000));
+      await sleep(afterMs);
+      const [state] = await stack.query<{ posted: number; in_flight: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'posted')::int AS posted,
+                count(*) FILTER (WHERE status = 'pending' AND send_started_at IS NOT NULL)::int AS in_flight
+           FROM dissemination.publications WHERE alert_id = $1`,
+        [alert.id],
+      );
       await stack.service('dissemination').stop('SIGKILL');
+      kills.push({ afterMs, posted: state?.posted ?? 0, sendsInFlight: state?.in_flight ?? 0 });
       await stack.start('dissemination', env);
     }
     await setLatency(stack, 0);
@@ -99,7 +106,10 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
       timeoutMs: 30_000,
       what: 'every publication posted',
     });
-  });
+    // The kills did interrupt the fan-out (before it finished, and with sends in flight).
+    expect({ kills, interruptedSends: kills.some((k) => k.sendsInFlight > 0) }).toMatchObject({ interruptedSends: true });
+    expect(kills[0].posted).toBeLessThan(30);
+  }, 240_000);
 
   it('makes a rate-limited account wait until its reset without delaying the other 29', async () => {
     const { rateLimitedUntil } = await setFaults(stack, 'ssp-x', { rateLimitForMs: 6_000 });

@@ -84,6 +84,8 @@ export function disseminationEnv(stack: TestStack, credentialsFile: string, extr
     QUEUE_LOCK_DURATION_MS: '3000',
     QUEUE_STALLED_INTERVAL_MS: '1000',
     LOG_LEVEL: 'info',
+    // A SIGKILLed consumer's partitions come back after this (the broker's minimum), not after 30 s.
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
     ...extra,
   };
 }

@@ -82,6 +82,7 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
           maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
           retryBackoffMs: config.CONSUMER_RETRY_BACKOFF_MS,
           killAfterInboxCommit: config.FAULT_KILL_AFTER_INBOX_COMMIT,
+          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         }),
       },
       { inheritAppConfig: true },

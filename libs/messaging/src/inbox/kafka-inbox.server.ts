@@ -21,6 +21,8 @@ export interface KafkaInboxServerOptions {
   partitionsConsumedConcurrently?: number;
   /** Test-only: SIGKILL the process right after the Nth inbox commit, before the offset commit. */
   killAfterInboxCommit?: number;
+  /** Consumer-group session timeout (how long a crashed member holds its partitions); default 30 s. */
+  sessionTimeoutMs?: number;
 }
 
 /**
@@ -73,8 +75,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     this.consumer = kafka.consumer({
       groupId: physicalTopic(topicPrefix, groupId),
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
       maxWaitTimeInMs: 500,
     });
     this.consumer.on(this.consumer.events.CRASH, (e) =>

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { Admin, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { AddressInfo, createServer } from 'net';
-import { join } from 'path';
+import { join, sep } from 'path';
 import { Pool } from 'pg';
 
 export type ServiceName =
@@ -18,7 +18,8 @@ export type ServiceName =
 /** Secret the test stack signs access tokens with (services get it as AUTH_JWT_SECRET). */
 export const TEST_AUTH_SECRET = 'test-only-secret-for-alerta-rosa-integration-0123456789';
 
-const ROOT = join(__dirname, '../..');
+// The repository root, whether this file runs from source (ts-jest) or compiled under dist/ (benchmarks).
+const ROOT = join(__dirname, __dirname.includes(`${sep}dist${sep}`) ? '../../..' : '../..');
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function freePort(): Promise<number> {

@@ -191,6 +191,33 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawn')).toHaveLength(60);
   });
 
+  it('retries a withdrawal an account refuses, reports the straggler, and completes only when that account confirms', async () => {
+    const alert = await activate({ age: 28 });
+    await waitForPosts(stack, marker(alert.folio, 1), 30);
+    await setFaults(stack, 'c4-x', { revoked: true });
+    const res = await stack.http('intake', 'POST', `/api/v1/alerts/${alert.id}/deactivate`, { outcome: 'cancelada' });
+    expect(res.status).toBe(200);
+
+    await stack.timelineWhere(alert.id, (e) => e.some((x) => x.type === 'PublicationWithdrawalDelayed'), 30_000);
+    const [pending] = await stack.query<{ completed_at: Date | null }>(
+      `SELECT completed_at FROM dissemination.alert_withdrawals WHERE alert_id = $1`,
+      [alert.id],
+    );
+    expect(pending.completed_at).toBeNull();
+    let live = livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1));
+    expect([...live.keys()]).toEqual(['c4-x']);
+    const view = await stack.http('dissemination', 'GET', `/api/v1/alerts/${alert.id}/publications`, undefined, bearer('comite'));
+    expect(view.body.withdrawal.accounts.find((w: any) => w.accountId === 'c4-x')).toMatchObject({ status: 'pending' });
+    expect(view.body.withdrawal.accounts.find((w: any) => w.accountId === 'c4-x').reportedDelayedAt).not.toBeNull();
+
+    await setFaults(stack, 'c4-x', { revoked: false });
+    const timeline = await stack.timelineWhere(alert.id, (e) => e.some((x) => x.type === 'AlertWithdrawalCompleted'), 30_000);
+    live = livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1));
+    expect(live.size).toBe(0);
+    expect(timeline.entries.filter((e: any) => e.type === 'AlertWithdrawalCompleted')).toHaveLength(1);
+    expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawalDelayed')).toHaveLength(1);
+  });
+
   it('with revoked credentials on one account posts on the other 29 and reports the failure visibly', async () => {
     await setFaults(stack, 'c4-fb', { revoked: true });
     const alert = await activate({ age: 33 });

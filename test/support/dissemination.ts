@@ -81,6 +81,7 @@ export function disseminationEnv(stack: TestStack, credentialsFile: string, extr
     WITHDRAWAL_RETRY_MAX_MS: '1000',
     WITHDRAWAL_STRAGGLER_ATTEMPTS: '3',
     SWEEP_INTERVAL_MS: '1000',
+    REENQUEUE_AFTER_MS: '5000',
     QUEUE_LOCK_DURATION_MS: '3000',
     QUEUE_STALLED_INTERVAL_MS: '1000',
     LOG_LEVEL: 'info',
@@ -100,10 +101,11 @@ export function sandboxFor(accountId: string): (typeof SANDBOXES)[number] {
 export async function sandboxPosts(stack: TestStack, containing?: string): Promise<SandboxPost[]> {
   const all: SandboxPost[] = [];
   for (const s of SANDBOXES) {
-    const res = await stack.http(s, 'GET', '/_control/posts');
+    const qs = containing ? `?contains=${encodeURIComponent(containing)}` : '';
+    const res = await stack.http(s, 'GET', `/_control/posts${qs}`);
     all.push(...(res.body.posts as SandboxPost[]));
   }
-  return containing ? all.filter((p) => p.text.includes(containing)) : all;
+  return all;
 }
 
 export async function sandboxStats(stack: TestStack): Promise<Record<string, Record<string, number>>> {

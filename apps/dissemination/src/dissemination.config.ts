@@ -42,6 +42,8 @@ export const disseminationConfigSchema = baseConfigSchema
     WITHDRAWAL_STRAGGLER_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
     /** Periodic reconciliation: pending publications/withdrawals without a job are enqueued again. */
     SWEEP_INTERVAL_MS: ms(10_000, 100),
+    /** A pending row enqueued longer ago than this is checked against its job (re-created if gone or finished). */
+    REENQUEUE_AFTER_MS: ms(120_000, 100),
     QUEUE_LOCK_DURATION_MS: ms(30_000, 1_000),
     QUEUE_STALLED_INTERVAL_MS: ms(15_000, 500),
   })

@@ -171,7 +171,9 @@ export class Sandbox {
   private controlRoutes(): void {
     this.route('GET', '/_control/posts', async (req) => {
       const account = req.url.searchParams.get('accountId');
-      return { status: 200, body: { posts: this.posts.filter((p) => !account || p.accountId === account) } };
+      const contains = req.url.searchParams.get('contains');
+      const posts = this.posts.filter((p) => (!account || p.accountId === account) && (!contains || p.text.includes(contains)));
+      return { status: 200, body: { posts } };
     });
     this.route('GET', '/_control/stats', async () => ({ status: 200, body: this.stats }));
     this.route('POST', '/_control/latency', async (req) => {

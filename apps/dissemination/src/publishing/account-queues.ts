@@ -115,6 +115,14 @@ export class AccountQueues {
     return true;
   }
 
+  /** Adds many new jobs to one account's queue in one round trip. */
+  async addBulk(accountId: string, jobs: { jobId: string; data: PublishingJob; opts: JobsOptions }[]): Promise<boolean> {
+    const queue = this.queue(accountId);
+    if (!queue) return false;
+    await queue.addBulk(jobs.map((j) => ({ name: j.data.kind, data: j.data, opts: { ...j.opts, jobId: j.jobId } })));
+    return true;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.lanes.values()].map((l) => l.worker?.close()));

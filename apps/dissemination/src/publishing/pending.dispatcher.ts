@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AccountRegistry } from '../accounts/account.registry';
 import { DisseminationConfig } from '../dissemination.config';
-import { AccountQueues, POST_BACKOFF, WITHDRAW_BACKOFF } from './account-queues';
+import { JobsOptions } from 'bullmq';
+import { AccountQueues, POST_BACKOFF, PublishingJob, WITHDRAW_BACKOFF } from './account-queues';
 import { PENDING_CHANNEL } from './fan-out.service';
 import { PublishingService } from './publishing.service';
 import { updateReturning } from './sql';
@@ -121,7 +122,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async enqueuePending(includeStale: boolean): Promise<void> {
-    const staleMs = this.config.SWEEP_INTERVAL_MS;
+    const staleMs = this.config.REENQUEUE_AFTER_MS;
     const posts: { id: string; alert_id: string; alert_version: number; account_id: string; enqueued_at: Date | null }[] =
       await this.db.query(
         `SELECT p.id, p.alert_id, p.alert_version, p.account_id, p.enqueued_at
@@ -131,20 +132,23 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
           ORDER BY p.created_at LIMIT 5000`,
         [includeStale, staleMs],
       );
+    const postOpts = {
+      attempts: this.config.POST_MAX_ATTEMPTS,
+      backoff: { type: POST_BACKOFF },
+      removeOnComplete: { age: 7 * 86_400 },
+      removeOnFail: { age: 30 * 86_400 },
+    };
+    const fresh = new Map<string, { jobId: string; data: PublishingJob; opts: JobsOptions }[]>();
     for (const p of posts) {
-      await this.queues.add(
-        p.account_id,
-        postJobId(p.alert_id, p.alert_version, p.account_id),
-        { kind: 'post', publicationId: p.id },
-        {
-          attempts: this.config.POST_MAX_ATTEMPTS,
-          backoff: { type: POST_BACKOFF },
-          removeOnComplete: { age: 7 * 86_400 },
-          removeOnFail: { age: 30 * 86_400 },
-        },
-        p.enqueued_at !== null,
-      );
+      const jobId = postJobId(p.alert_id, p.alert_version, p.account_id);
+      const data: PublishingJob = { kind: 'post', publicationId: p.id };
+      if (p.enqueued_at === null) {
+        fresh.set(p.account_id, [...(fresh.get(p.account_id) ?? []), { jobId, data, opts: postOpts }]);
+      } else {
+        await this.queues.add(p.account_id, jobId, data, postOpts, true);
+      }
     }
+    await Promise.all([...fresh.entries()].map(([accountId, jobs]) => this.queues.addBulk(accountId, jobs)));
     if (posts.length) {
       await updateReturning(this.db.manager, `UPDATE dissemination.publications SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`, [
         posts.map((p) => p.id),

@@ -218,6 +218,26 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawalDelayed')).toHaveLength(1);
   });
 
+  it('posts nothing on an account the administrator disabled, and posts there again once it is re-enabled', async () => {
+    const off = await stack.http('dissemination', 'PATCH', '/api/v1/accounts/region-istmo-fb', { enabled: false }, bearer('admin'));
+    expect(off.status).toBe(200);
+    expect(off.body.enabled).toBe(false);
+    const alert = await activate({ age: 26 });
+    await waitForPosts(stack, marker(alert.folio, 1), 29);
+    await sleep(1_000);
+    const live = livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1));
+    expect(live.size).toBe(29);
+    expect(live.has('region-istmo-fb')).toBe(false);
+
+    const on = await stack.http('dissemination', 'PATCH', '/api/v1/accounts/region-istmo-fb', { enabled: true }, bearer('admin'));
+    expect(on.body.enabled).toBe(true);
+    const next = await activate({ age: 27 });
+    await waitForPosts(stack, marker(next.folio, 1), 30);
+    const bad = await stack.http('dissemination', 'PATCH', '/api/v1/accounts/region-istmo-fb', { enabled: 'sí' }, bearer('admin'));
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('VALIDATION_FAILED');
+  });
+
   it('with revoked credentials on one account posts on the other 29 and reports the failure visibly', async () => {
     await setFaults(stack, 'c4-fb', { revoked: true });
     const alert = await activate({ age: 33 });

@@ -50,7 +50,7 @@ export class AccountQueues {
   async sync(accounts: AccountRow[]): Promise<void> {
     if (this.closed) return;
     for (const a of accounts) {
-      const policy = `${a.enabled}:${a.rate_limit_max}:${a.rate_limit_duration_ms}:${a.concurrency}`;
+      const policy = `${a.rate_limit_max}:${a.rate_limit_duration_ms}:${a.concurrency}`;
       let lane = this.lanes.get(a.id);
       if (lane && lane.policy === policy) continue;
       if (!lane) {
@@ -62,7 +62,9 @@ export class AccountQueues {
         this.lanes.set(a.id, lane);
       }
       if (lane.worker) await lane.worker.close();
-      lane.worker = a.enabled && this.runWorkers ? this.startWorker(a) : null;
+      // Disabled accounts keep a worker: their pending posts are cancelled by it, and withdrawals of
+      // posts they already made must still run.
+      lane.worker = this.runWorkers ? this.startWorker(a) : null;
       lane.policy = policy;
     }
   }

@@ -8,7 +8,6 @@ import {
   PublicationKind,
   TOPICS,
   createEnvelope,
-  newId,
 } from '@alerta-rosa/contracts';
 import { OutboxWriter } from '@alerta-rosa/messaging';
 import { Injectable } from '@nestjs/common';
@@ -122,28 +121,17 @@ export class FanOutService {
     kind: PublicationKind,
     withImage: boolean,
   ): Promise<void> {
-    const accounts: { id: string }[] = await m.query(`SELECT id FROM dissemination.accounts WHERE enabled ORDER BY id`);
-    if (!accounts.length) return;
-    const ids = accounts.map(() => newId());
+    // One round trip: a row per enabled account, then the wake-up for the dispatcher (sent on commit).
     await m.query(
-      `INSERT INTO dissemination.publications
-         (id, alert_id, alert_version, account_id, kind, folio, marker, with_image, cause_event_id, correlation_id)
-       SELECT u.id, $2, $3, u.account_id, $4, $5, $6, $7, $8, $9
-         FROM unnest($1::uuid[], $10::text[]) AS u(id, account_id)
-       ON CONFLICT ON CONSTRAINT publications_once_per_version DO NOTHING`,
-      [
-        ids,
-        e.alertId,
-        version,
-        kind,
-        folio,
-        publicationMarker(folio, version),
-        withImage,
-        e.eventId,
-        e.correlationId,
-        accounts.map((a) => a.id),
-      ],
+      `WITH created AS (
+         INSERT INTO dissemination.publications
+           (id, alert_id, alert_version, account_id, kind, folio, marker, with_image, cause_event_id, correlation_id)
+         SELECT gen_random_uuid(), $1, $2, a.id, $3, $4, $5, $6, $7, $8
+           FROM dissemination.accounts a WHERE a.enabled
+         ON CONFLICT ON CONSTRAINT publications_once_per_version DO NOTHING
+         RETURNING 1)
+       SELECT pg_notify($9, '') FROM (SELECT count(*) FROM created) c`,
+      [e.alertId, version, kind, folio, publicationMarker(folio, version), withImage, e.eventId, e.correlationId, PENDING_CHANNEL],
     );
-    await m.query(`SELECT pg_notify($1, '')`, [PENDING_CHANNEL]);
   }
 }

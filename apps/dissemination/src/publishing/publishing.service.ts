@@ -29,6 +29,7 @@ export const CHANNEL_ADAPTERS = Symbol('CHANNEL_ADAPTERS');
 export const ACCOUNTS_CATALOG = Symbol('ACCOUNTS_CATALOG');
 
 interface LoadedPublication extends PublicationRow {
+  account: AccountRow;
   alert_status: 'active' | 'deactivated';
   ficha: PublicFicha;
   outcome: AlertOutcome | null;
@@ -81,7 +82,7 @@ export class PublishingService {
     const pub = await this.load(publicationId);
     if (!pub || pub.status !== 'pending') return;
     const log = this.logger.child({ alertId: pub.alert_id, folio: pub.folio, accountId: pub.account_id, publicationId });
-    const row = (await this.registry.get(pub.account_id))!;
+    const row = pub.account;
     if (!row.enabled) return void (await this.cancel(pub.id, 'account_disabled'));
     if (row.status === 'auth_revoked') return void (await this.fail(pub, 'auth_revoked', row.status_reason ?? 'credentials revoked'));
     const account = this.registry.channelAccount(row);
@@ -292,7 +293,7 @@ export class PublishingService {
 
   private async load(id: string, m: EntityManager = this.db.manager): Promise<LoadedPublication | undefined> {
     const [row] = await m.query(
-      `SELECT p.*, a.platform, a.handle, al.status AS alert_status, al.ficha, al.outcome
+      `SELECT p.*, a.platform, a.handle, to_jsonb(a) AS account, al.status AS alert_status, al.ficha, al.outcome
          FROM dissemination.publications p
          JOIN dissemination.accounts a ON a.id = p.account_id
          JOIN dissemination.alerts al ON al.alert_id = p.alert_id

@@ -26,12 +26,16 @@ export function publicationMarker(folio: string, version: number): string {
   return `Folio ${folio} (v${version})`;
 }
 
+// Building an Intl formatter is expensive (ICU); build each once.
+const LONG_DATE = new Intl.DateTimeFormat('es-MX', { timeZone: TZ, dateStyle: 'long', timeStyle: 'short' });
+const SHORT_DATE = new Intl.DateTimeFormat('es-MX', { timeZone: TZ, dateStyle: 'short', timeStyle: 'short', hour12: false });
+
 export function formatLastSeen(iso: string): string {
-  return new Intl.DateTimeFormat('es-MX', { timeZone: TZ, dateStyle: 'long', timeStyle: 'short' }).format(new Date(iso));
+  return LONG_DATE.format(new Date(iso));
 }
 
 export function formatLastSeenShort(iso: string): string {
-  return new Intl.DateTimeFormat('es-MX', { timeZone: TZ, dateStyle: 'short', timeStyle: 'short', hour12: false }).format(new Date(iso));
+  return SHORT_DATE.format(new Date(iso));
 }
 
 export function weightedLength(text: string): number {

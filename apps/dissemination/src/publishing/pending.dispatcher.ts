@@ -139,16 +139,18 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       removeOnFail: { age: 30 * 86_400 },
     };
     const fresh = new Map<string, { jobId: string; data: PublishingJob; opts: JobsOptions }[]>();
+    const stale: typeof posts = [];
     for (const p of posts) {
       const jobId = postJobId(p.alert_id, p.alert_version, p.account_id);
-      const data: PublishingJob = { kind: 'post', publicationId: p.id };
-      if (p.enqueued_at === null) {
-        fresh.set(p.account_id, [...(fresh.get(p.account_id) ?? []), { jobId, data, opts: postOpts }]);
-      } else {
-        await this.queues.add(p.account_id, jobId, data, postOpts, true);
-      }
+      if (p.enqueued_at !== null) stale.push(p);
+      else fresh.set(p.account_id, [...(fresh.get(p.account_id) ?? []), { jobId, data: { kind: 'post', publicationId: p.id }, opts: postOpts }]);
     }
+    // New work first, in one round trip per account; then the (rare) check of old rows against their jobs.
     await Promise.all([...fresh.entries()].map(([accountId, jobs]) => this.queues.addBulk(accountId, jobs)));
+    for (const p of stale) {
+      const jobId = postJobId(p.alert_id, p.alert_version, p.account_id);
+      await this.queues.add(p.account_id, jobId, { kind: 'post', publicationId: p.id }, postOpts, true);
+    }
     if (posts.length) {
       await updateReturning(this.db.manager, `UPDATE dissemination.publications SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`, [
         posts.map((p) => p.id),

@@ -3,6 +3,7 @@
 # project's database. `stop` stops only what this project started (Kafka).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export PGOPTIONS="-c client_min_messages=warning"
 PGHOST="${PGHOST:-127.0.0.1}"; PGPORT="${PGPORT:-5432}"; PGUSER="${PGUSER:-postgres}"
 REDIS_HOST="${REDIS_HOST:-127.0.0.1}"; REDIS_PORT="${REDIS_PORT:-6379}"
 DB_NAME="${DB_NAME:-alerta_rosa}"

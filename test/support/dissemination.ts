@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadAccountsCatalog } from '../../apps/dissemination/src/accounts/accounts.catalog';
 import { AccessTokenVerifier, Role } from '../../libs/auth/src';
-import { ServiceName, TEST_AUTH_SECRET, TestStack, waitFor } from './stack';
+import { ServiceName, TEST_JWT_SECRET, TestStack, waitFor } from './stack';
 
 export interface SandboxPost {
   id: string;
@@ -86,7 +86,7 @@ export function disseminationEnv(stack: TestStack, credentialsFile: string, extr
     QUEUE_STALLED_INTERVAL_MS: '1000',
     LOG_LEVEL: 'info',
     // A SIGKILLed consumer's partitions come back after this (the broker's minimum), not after 30 s.
-    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    CONSUMER_SESSION_TIMEOUT_MS: '6000',
     ...extra,
   };
 }
@@ -155,7 +155,7 @@ export async function waitForPosts(stack: TestStack, marker: string, count: numb
 }
 
 export function token(role: Role, sub = `test-${role}`): string {
-  return new AccessTokenVerifier(TEST_AUTH_SECRET).sign({ sub, role }, 3600);
+  return new AccessTokenVerifier(TEST_JWT_SECRET).sign({ sub, role }, 3600);
 }
 
 export function bearer(role: Role): Record<string, string> {

@@ -1,8 +1,11 @@
+import { AccessTokenVerifier, Role } from '@alerta-rosa/auth';
 import { ChildProcess, spawn } from 'child_process';
-import { randomBytes } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
+import { existsSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { Admin, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { AddressInfo, createServer } from 'net';
-import { join, sep } from 'path';
+import { dirname, join } from 'path';
 import { Pool } from 'pg';
 
 export type ServiceName =
@@ -15,12 +18,17 @@ export type ServiceName =
   | 'facebook-sandbox'
   | 'partner-sandbox';
 
-/** Secret the test stack signs access tokens with (services get it as AUTH_JWT_SECRET). */
-export const TEST_AUTH_SECRET = 'test-only-secret-for-alerta-rosa-integration-0123456789';
-
-// The repository root, whether this file runs from source (ts-jest) or compiled under dist/ (benchmarks).
-const ROOT = join(__dirname, __dirname.includes(`${sep}dist${sep}`) ? '../../..' : '../..');
+/** Project root (holds package.json), whether this file runs from test/ or from dist/test/. */
+function findRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  throw new Error('project root not found');
+}
+const ROOT = findRoot(__dirname);
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Secret every service of a test stack shares for access tokens (AUTH_JWT_SECRET). */
+export const TEST_JWT_SECRET = 'test-only-secret-for-alerta-rosa-access-tokens';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -94,13 +102,15 @@ export class ServiceProcess {
     });
   }
 
+  /** Ready when /health answers 200 (HTTP listens only after consumer and relay have started). */
   async waitReady(timeoutMs = 30_000): Promise<void> {
     await waitFor(
       async () => {
         if (!this.running) throw new Error(`${this.name} exited early:\n${this.lines.slice(-30).join('\n')}`);
-        return this.logs().some((l) => l.msg === `${this.name} ready`);
+        const res = await fetch(`${this.url}/health`).catch(() => undefined);
+        return res?.status === 200;
       },
-      { timeoutMs, what: `${this.name} ready` },
+      { timeoutMs, intervalMs: 150, what: `${this.name} ready` },
     ).catch((err) => {
       throw new Error(`${(err as Error).message}\n--- ${this.name} log ---\n${this.lines.slice(-30).join('\n')}`);
     });
@@ -133,6 +143,11 @@ export class TestStack {
   readonly id = randomBytes(4).toString('hex');
   readonly database = `ar_it_${this.id}`;
   readonly topicPrefix = `it-${this.id}`;
+  /** Where intake keeps photo files for this stack (PHOTO_DIR); removed on teardown. */
+  readonly photoDir = join(tmpdir(), `ar-photos-${this.id}`);
+  private readonly tokens = new AccessTokenVerifier(TEST_JWT_SECRET);
+  /** The duty operator every intake request is made as, unless the test says otherwise. */
+  readonly operatorId = randomUUID();
   readonly brokers: string[];
   readonly pool: Pool;
   readonly kafka: Kafka;
@@ -197,7 +212,8 @@ export class TestStack {
           KAFKA_TOPIC_PREFIX: this.topicPrefix,
           QUEUE_PREFIX: this.topicPrefix,
           CONSUMER_RETRY_BACKOFF_MS: '50',
-          AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+          AUTH_JWT_SECRET: TEST_JWT_SECRET,
+          PHOTO_DIR: this.photoDir,
           PORT: String(port),
           ...this.options.env,
           ...env,
@@ -228,6 +244,7 @@ export class TestStack {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: any; headers: Headers }> {
+    headers = this.withAuth(name, headers);
     const res = await fetch(`${this.url(name)}${path}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -241,6 +258,33 @@ export class TestStack {
       // not JSON
     }
     return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  /** A signed access token, as intake's login would issue it (same secret, claims and lifetime). */
+  token(role: Role, opts: { sub?: string; areaId?: string; ttlSeconds?: number } = {}): string {
+    return this.tokens.sign(
+      { sub: opts.sub ?? randomUUID(), role, ...(opts.areaId ? { areaId: opts.areaId } : role === 'area' ? { areaId: 'c4' } : {}) },
+      opts.ttlSeconds ?? 900,
+    );
+  }
+
+  bearer(role: Role, opts: { sub?: string; areaId?: string } = {}): Record<string, string> {
+    return { authorization: `Bearer ${this.token(role, opts)}` };
+  }
+
+  /**
+   * Requests to intake go as the stack's duty operator unless an `authorization` header is given;
+   * `authorization: ''` sends none (to test the guard).
+   */
+  private withAuth(name: ServiceName, headers: Record<string, string>): Record<string, string> {
+    const key = Object.keys(headers).find((k) => k.toLowerCase() === 'authorization');
+    if (key !== undefined) {
+      if (headers[key] !== '') return headers;
+      const { [key]: _dropped, ...rest } = headers;
+      return rest;
+    }
+    if (name !== 'intake') return headers;
+    return { ...headers, authorization: `Bearer ${this.token('operadora', { sub: this.operatorId })}` };
   }
 
   /** Waits for the tracker's timeline of an alert to satisfy a predicate. */
@@ -294,6 +338,7 @@ export class TestStack {
     await Promise.all([...this.services.values()].map((s) => s.stop('SIGTERM', 10_000)));
     await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
     await this.pool.end();
+    rmSync(this.photoDir, { recursive: true, force: true });
     const admin = new Pool({ connectionString: PG_ADMIN_URL, max: 1 });
     await admin.query(`DROP DATABASE IF EXISTS "${this.database}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
@@ -329,6 +374,8 @@ export function minimalFicha(overrides: Record<string, unknown> = {}) {
     municipalityCode: '20067',
     lastSeenAt: new Date(now - 6 * 3600_000).toISOString(),
     reportedAt: new Date(now - 3600_000).toISOString(),
+    // Intake keeps a new ficha as a draft unless asked to activate it at once.
+    activate: true,
     ...overrides,
   };
 }

@@ -1,18 +1,65 @@
+import { AuthModule } from '@alerta-rosa/auth';
+import { ApiExceptionFilter } from '@alerta-rosa/http';
 import { RuntimeModule, ServiceRuntime } from '@alerta-rosa/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { createHmac } from 'crypto';
+import { AckLinkController } from './ack/ack-link.controller';
+import { AckLinkSigner } from './ack/ack-link.signer';
 import { AlertEventsHandler } from './alert-intake/alert-events.handler';
+import { AreaDirectory } from './areas/area-directory';
+import { AreaController } from './areas/area.controller';
+import { CoordinationConfig } from './coordination.config';
+import { CoordinationQueues } from './jobs/coordination.queues';
+import { JobDispatcher } from './jobs/job.dispatcher';
+import { MailTransport } from './mail/mail.transport';
 import { CoordinationInit1764300000002 } from './migrations/1764300000002-coordination-init';
+import { CoordinationTasks1764400000005 } from './migrations/1764400000005-coordination-tasks';
+import { PsoCatalog } from './pso/pso.catalog';
+import { TaskController } from './tasks/task.controller';
+import { TaskService } from './tasks/task.service';
 
 export const COORDINATION_ENTITIES = [];
-export const COORDINATION_MIGRATIONS = [CoordinationInit1764300000002];
+export const COORDINATION_MIGRATIONS = [CoordinationInit1764300000002, CoordinationTasks1764400000005];
 
 @Module({})
 export class CoordinationModule {
-  static forRoot(runtime: ServiceRuntime): DynamicModule {
+  static forRoot(runtime: ServiceRuntime<CoordinationConfig>): DynamicModule {
+    const config = runtime.config;
+    // Data under config/ is checked before anything starts: a bad file stops the service with its reason.
+    const directory = AreaDirectory.load(config.AREAS_FILE);
+    const catalog = PsoCatalog.load(config.PSO_DIR, directory);
+    runtime.logger.info(
+      {
+        areasVersion: directory.version,
+        psoVersions: catalog.versions.map((v) => v.version),
+        timeScale: config.PSO_TIME_SCALE,
+      },
+      'PSO and area directory loaded',
+    );
+    const ackSecret =
+      config.ACK_LINK_SECRET ??
+      createHmac('sha256', config.AUTH_JWT_SECRET).update('ack-link-secret').digest('hex');
     return {
       module: CoordinationModule,
-      imports: [RuntimeModule.forRoot(runtime, { entities: COORDINATION_ENTITIES, migrations: COORDINATION_MIGRATIONS })],
-      controllers: [AlertEventsHandler],
+      imports: [
+        RuntimeModule.forRoot(runtime, {
+          entities: COORDINATION_ENTITIES,
+          migrations: COORDINATION_MIGRATIONS,
+        }),
+        AuthModule.forRoot(config.AUTH_JWT_SECRET),
+      ],
+      controllers: [AlertEventsHandler, TaskController, AckLinkController, AreaController],
+      providers: [
+        { provide: AreaDirectory, useValue: directory },
+        { provide: PsoCatalog, useValue: catalog },
+        { provide: AckLinkSigner, useValue: new AckLinkSigner(ackSecret) },
+        { provide: MailTransport, useValue: new MailTransport(config) },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        TaskService,
+        CoordinationQueues,
+        JobDispatcher,
+      ],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { TOPICS } from '@alerta-rosa/contracts';
+import { jsonBody } from '@alerta-rosa/http';
 import { runService } from '@alerta-rosa/runtime';
 import { CoordinationConfig, coordinationConfigSchema } from './coordination.config';
 import { COORDINATION_ENTITIES, COORDINATION_MIGRATIONS, CoordinationModule } from './coordination.module';
@@ -11,4 +12,9 @@ runService<CoordinationConfig>({
   migrations: COORDINATION_MIGRATIONS,
   module: (runtime) => CoordinationModule.forRoot(runtime),
   consumes: [TOPICS.alerts],
+  nestOptions: { bodyParser: false },
+  configureHttp: (app) => {
+    app.disable('x-powered-by');
+    app.use(...jsonBody('32kb'));
+  },
 });

@@ -9,7 +9,7 @@ export const baseConfigSchema = z.object({
     .url()
     .refine((v) => v.startsWith('postgres://') || v.startsWith('postgresql://'), 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/alerta_rosa'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(12),
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
@@ -31,10 +31,10 @@ export const baseConfigSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, - and _ only')
     .default('alerta-rosa'),
+  /** How long before the group gives a dead consumer's partitions to another (broker minimum 6 s). */
+  CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
-  /** Kafka consumer-group session timeout: how long partitions of a crashed member stay assigned to it. */
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Test-only crash injection; refused in production. */
   FAULT_KILL_AFTER_INBOX_COMMIT: z.coerce.number().int().min(1).optional(),
 });

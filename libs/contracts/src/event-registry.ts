@@ -15,6 +15,17 @@ import {
   withdrawalDelayedSchema,
 } from './publication-events';
 import { RECEIPT_EVENT_TYPE, alertEventReceivedSchema } from './receipt-events';
+import {
+  TASK_EVENT_TYPES,
+  taskAcknowledgedSchema,
+  taskAssignedSchema,
+  taskCancelledSchema,
+  taskCompletedSchema,
+  taskEscalatedSchema,
+  taskMailFailedSchema,
+  taskMailSentSchema,
+  taskProgressReportedSchema,
+} from './task-events';
 
 /** Payload schema per event type and schema version. */
 const PAYLOAD_SCHEMAS: Record<string, Record<number, z.ZodType>> = {
@@ -27,6 +38,14 @@ const PAYLOAD_SCHEMAS: Record<string, Record<number, z.ZodType>> = {
   [PUBLICATION_EVENT_TYPES.withdrawn]: { 1: publicationWithdrawnSchema },
   [PUBLICATION_EVENT_TYPES.withdrawalDelayed]: { 1: withdrawalDelayedSchema },
   [PUBLICATION_EVENT_TYPES.withdrawalCompleted]: { 1: alertWithdrawalCompletedSchema },
+  [TASK_EVENT_TYPES.assigned]: { 1: taskAssignedSchema },
+  [TASK_EVENT_TYPES.acknowledged]: { 1: taskAcknowledgedSchema },
+  [TASK_EVENT_TYPES.progressReported]: { 1: taskProgressReportedSchema },
+  [TASK_EVENT_TYPES.completed]: { 1: taskCompletedSchema },
+  [TASK_EVENT_TYPES.cancelled]: { 1: taskCancelledSchema },
+  [TASK_EVENT_TYPES.escalated]: { 1: taskEscalatedSchema },
+  [TASK_EVENT_TYPES.mailSent]: { 1: taskMailSentSchema },
+  [TASK_EVENT_TYPES.mailFailed]: { 1: taskMailFailedSchema },
 };
 
 export class EventDecodeError extends Error {

@@ -5,3 +5,4 @@ export * from './alert-events';
 export * from './receipt-events';
 export * from './publication-events';
 export * from './event-registry';
+export * from './task-events';

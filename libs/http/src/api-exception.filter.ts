@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Response } from 'express';
+import { Observable, throwError } from 'rxjs';
 import { ApiErrorBody } from './api-error';
 
 /** Every error leaves as `{code, message, fields?}`; unexpected ones are logged and answered 500 without details. */
@@ -8,7 +9,9 @@ import { ApiErrorBody } from './api-error';
 export class ApiExceptionFilter implements ExceptionFilter {
   constructor(@Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    // Kafka handlers: let the inbox transport see the real error (retry, then dead-letter).
+    if (host.getType() !== 'http') return throwError(() => exception);
     const res = host.switchToHttp().getResponse<Response>();
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

@@ -6,3 +6,4 @@ export * from './outbox/outbox.relay';
 export * from './inbox/inbox.context';
 export * from './inbox/kafka-inbox.server';
 export * from './receipt/receipt.recorder';
+export * from './inbox/preserve-error.filter';

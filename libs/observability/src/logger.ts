@@ -6,15 +6,19 @@ import pino, { Logger } from 'pino';
  * never names or other personal data from the ficha.
  */
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
-    level,
-    base: { service },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['*.fullName', '*.ficha', '*.private', 'req.headers.authorization', '*.password', '*.token'],
-      censor: '[redactado]',
+  // Synchronous writes: the last lines before a crash or a signal-driven exit must not be lost.
+  return pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['*.fullName', '*.ficha', '*.private', 'req.headers.authorization', '*.password', '*.token'],
+        censor: '[redactado]',
+      },
     },
-  });
+    pino.destination({ dest: 1, sync: true }),
+  );
 }
 
 /** Routes Nest's own logging into pino. */

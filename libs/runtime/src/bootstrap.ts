@@ -1,7 +1,7 @@
 import { BaseConfig, loadConfigOrExit } from '@alerta-rosa/config';
 import { Producer as ServiceName } from '@alerta-rosa/contracts';
 import { ensureDatabase, runMigrations, serviceDataSourceOptions } from '@alerta-rosa/database';
-import { KafkaInboxServer, createKafka, ensureTopics } from '@alerta-rosa/messaging';
+import { KafkaInboxServer, PreserveRpcErrorFilter, createKafka, ensureTopics } from '@alerta-rosa/messaging';
 import { PinoNestLogger, createLogger } from '@alerta-rosa/observability';
 import { DynamicModule, INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -69,7 +69,7 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   options.configureHttp?.(app, runtime);
 
   if (options.consumes?.length) {
-    app.connectMicroservice(
+    const microservice = app.connectMicroservice(
       {
         strategy: new KafkaInboxServer({
           kafka,
@@ -81,12 +81,13 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
           logger: logger.child({ component: 'kafka-consumer' }),
           maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
           retryBackoffMs: config.CONSUMER_RETRY_BACKOFF_MS,
+          sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
           killAfterInboxCommit: config.FAULT_KILL_AFTER_INBOX_COMMIT,
-          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         }),
       },
       { inheritAppConfig: true },
     );
+    microservice.useGlobalFilters(new PreserveRpcErrorFilter());
     await app.startAllMicroservices();
   }
   await app.listen(config.PORT, process.env.HOST ?? '127.0.0.1');

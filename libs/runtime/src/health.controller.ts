@@ -1,9 +1,10 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { OutboxRelay } from '@alerta-rosa/messaging';
 import { Public } from '@alerta-rosa/auth';
+import { OutboxRelay } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
+/** Public: probes carry no token (a service with the global AuthGuard still answers /health). */
 @Public()
 @Controller('health')
 export class HealthController {
@@ -15,6 +16,7 @@ export class HealthController {
 
   /** Liveness + readiness: the database answers. Reports whether this replica relays the outbox. */
   @Get()
+
   @HttpCode(200)
   async check(): Promise<{ status: 'ok'; service: string; outboxRelayLeader: boolean }> {
     try {

@@ -8,6 +8,7 @@ import {
   Injectable,
   Module,
   OnApplicationBootstrap,
+  OnApplicationShutdown,
 } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EntitySchema, MixedList } from 'typeorm';
@@ -15,13 +16,21 @@ import { HealthController } from './health.controller';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
 @Injectable()
-class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(OutboxRelay) private readonly relay: OutboxRelay) {}
+class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  constructor(
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+  ) {}
   onApplicationBootstrap(): void {
     this.relay.start();
   }
-  async beforeApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.runtime.logger.info({ signal }, `${this.runtime.name} stopping`);
     await this.relay.stop();
+  }
+  onApplicationShutdown(): void {
+    // By now the consumer has finished its in-flight message and committed, and connections are closed.
+    this.runtime.logger.info(`${this.runtime.name} stopped`);
   }
 }
 

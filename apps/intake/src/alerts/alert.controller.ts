@@ -1,77 +1,227 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { randomUUID } from 'crypto';
-import { z } from 'zod';
-import { ApiError } from '@alerta-rosa/http';
-import { ZodBodyPipe } from '@alerta-rosa/http';
-import { Alert } from './alert.entity';
+import { Roles } from '@alerta-rosa/auth';
+import { ApiError, ZodBodyPipe } from '@alerta-rosa/http';
 import {
-  ActivateAlertInput,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Response } from 'express';
+import { Actor, CurrentActor } from '../common/actor';
+import { correlationOf } from '../common/correlation';
+import { alertEtag } from '../common/etag';
+import { validationFailed } from '../common/errors';
+import { openApiSchema } from '../common/openapi';
+import { IdempotencyService, StoredResponse } from '../idempotency/idempotency.service';
+import { AlertView, presentAlert } from './alert.presenter';
+import {
+  CreateAlertInput,
   DeactivateAlertInput,
   UpdateAlertInput,
-  activateAlertSchema,
+  createAlertSchema,
   deactivateAlertSchema,
+  listAlertsQuerySchema,
   updateAlertSchema,
 } from './alert.schemas';
-import { AlertService } from './alert.service';
+import { AlertService, WriteContext } from './alert.service';
 
-const uuidPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_ID', 'Identificador de alerta inválido.'),
+export const uuidPipe = new ParseUUIDPipe({
+  exceptionFactory: () => new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_ID', 'Identificador inválido.'),
 });
 
+const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Misma clave en 24 h ⇒ misma respuesta, nada nuevo se crea.',
+};
+const IF_MATCH_HEADER = {
+  name: 'If-Match',
+  required: false,
+  description: 'ETag leído; si cambió: 412 STALE_VERSION.',
+};
+
+/** Writes: the Unidad de Género (operadora) and admin. Reads: every role (drafts only for the writers). */
+@ApiTags('alertas')
+@ApiBearerAuth()
 @Controller('api/v1/alerts')
 export class AlertController {
   constructor(private readonly alerts: AlertService) {}
 
-  /** Activates an alert: stores it and its AlertActivated event in one transaction. */
   @Post()
+  @Roles('operadora', 'admin')
   @HttpCode(201)
-  async activate(
-    @Body(new ZodBodyPipe(activateAlertSchema)) body: ActivateAlertInput,
-    @Headers('x-correlation-id') correlationId?: string,
+  @ApiOperation({ summary: 'Crea la ficha (borrador) o la activa de inmediato con activate: true' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiBody({ schema: openApiSchema(createAlertSchema) })
+  @ApiResponse({
+    status: 201,
+    description: 'Alerta creada; possibleDuplicates lista alertas activas con mismo nombre y edad',
+  })
+  async create(
+    @Body(new ZodBodyPipe(createAlertSchema)) body: CreateAlertInput,
+    @CurrentActor() actor: Actor,
+    @Headers() headers: Record<string, string | undefined>,
+    @Res({ passthrough: true }) res: Response,
   ) {
-    return present(await this.alerts.activate(body, correlationOf(correlationId)));
+    return reply(res, await this.alerts.create(body, writeContext(actor, headers)));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Lista alertas (los borradores solo para operadora y admin)' })
+  @ApiQuery({ name: 'status', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  async list(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor) {
+    const parsed = listAlertsQuerySchema.safeParse(query);
+    if (!parsed.success) {
+      throw validationFailed(
+        parsed.error.issues.map((i) => ({
+          path: i.path.join('.'),
+          code: i.code,
+          message: 'Parámetro inválido',
+        })),
+      );
+    }
+    const alerts = await this.alerts.list(actor, parsed.data.status, parsed.data.limit);
+    return { items: alerts.map((a) => presentAlert(a)) };
   }
 
   @Get(':id')
-  async get(@Param('id', uuidPipe) id: string) {
-    return present(await this.alerts.get(id));
+  @ApiOperation({ summary: 'Ficha pública y estado; ETag para If-Match' })
+  async get(
+    @Param('id', uuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const alert = await this.alerts.get(id, actor);
+    res.setHeader('ETag', alertEtag(alert.revision));
+    return presentAlert(alert);
+  }
+
+  @Get(':id/private')
+  @Roles('operadora', 'admin')
+  @ApiOperation({ summary: 'Parte privada de la ficha (cada lectura queda en la bitácora)' })
+  async getPrivate(
+    @Param('id', uuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    res.setHeader('Cache-Control', 'no-store');
+    return this.alerts.readPrivate(id, actor);
   }
 
   @Patch(':id')
+  @Roles('operadora', 'admin')
+  @ApiOperation({ summary: 'Modifica la ficha (borrador o activa); activa ⇒ nueva versión y AlertUpdated' })
+  @ApiHeader(IF_MATCH_HEADER)
+  @ApiBody({ schema: openApiSchema(updateAlertSchema) })
   async update(
     @Param('id', uuidPipe) id: string,
     @Body(new ZodBodyPipe(updateAlertSchema)) body: UpdateAlertInput,
-    @Headers('x-correlation-id') correlationId?: string,
+    @CurrentActor() actor: Actor,
+    @Headers() headers: Record<string, string | undefined>,
+    @Res({ passthrough: true }) res: Response,
   ) {
-    return present(await this.alerts.update(id, body, correlationOf(correlationId)));
+    const view = await this.alerts.update(id, body, writeContext(actor, headers));
+    res.setHeader('ETag', alertEtag(view.revision));
+    return view;
+  }
+
+  @Post(':id/activate')
+  @Roles('operadora', 'admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'borrador → activa: asigna folio y publica AlertActivated' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiHeader(IF_MATCH_HEADER)
+  async activate(
+    @Param('id', uuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Headers() headers: Record<string, string | undefined>,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return reply(res, await this.alerts.activate(id, writeContext(actor, headers)));
+  }
+
+  @Post(':id/discard')
+  @Roles('operadora', 'admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Descarta un borrador (nunca publicado: sin evento)' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiHeader(IF_MATCH_HEADER)
+  async discard(
+    @Param('id', uuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Headers() headers: Record<string, string | undefined>,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return reply(res, await this.alerts.discard(id, writeContext(actor, headers)));
   }
 
   @Post(':id/deactivate')
+  @Roles('operadora', 'admin')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'activa → desactivada con resultado; retira las fotos y publica AlertDeactivated',
+  })
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiHeader(IF_MATCH_HEADER)
+  @ApiBody({ schema: openApiSchema(deactivateAlertSchema) })
   async deactivate(
     @Param('id', uuidPipe) id: string,
     @Body(new ZodBodyPipe(deactivateAlertSchema)) body: DeactivateAlertInput,
-    @Headers('x-correlation-id') correlationId?: string,
+    @CurrentActor() actor: Actor,
+    @Headers() headers: Record<string, string | undefined>,
+    @Res({ passthrough: true }) res: Response,
   ) {
-    return present(await this.alerts.deactivate(id, body, correlationOf(correlationId)));
+    return reply(res, await this.alerts.deactivate(id, body, writeContext(actor, headers)));
+  }
+
+  @Post(':id/close')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'desactivada → cerrada (acción administrativa hasta que el tracker la emita)' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiHeader(IF_MATCH_HEADER)
+  async close(
+    @Param('id', uuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Headers() headers: Record<string, string | undefined>,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return reply(res, await this.alerts.close(id, writeContext(actor, headers)));
   }
 }
 
-function correlationOf(header?: string): string {
-  const parsed = z.string().uuid().safeParse(header?.toLowerCase());
-  return parsed.success ? parsed.data : randomUUID();
+export function writeContext(actor: Actor, headers: Record<string, string | undefined>): WriteContext {
+  return {
+    actor,
+    correlationId: correlationOf(headers['x-correlation-id']),
+    idempotencyKey: IdempotencyService.validateKey(headers['idempotency-key']),
+    ifMatch: headers['if-match'],
+  };
 }
 
-function present(alert: Alert) {
-  return {
-    id: alert.id,
-    folio: alert.folio,
-    status: alert.status,
-    version: alert.version,
-    ficha: alert.ficha,
-    reportedAt: alert.reportedAt.toISOString(),
-    activatedAt: alert.activatedAt?.toISOString() ?? null,
-    deactivatedAt: alert.deactivatedAt?.toISOString() ?? null,
-    outcome: alert.outcome,
-  };
+/** Sends a (possibly replayed) stored answer with its status, ETag and the replay marker. */
+export function reply<T>(res: Response, result: StoredResponse<T>): T {
+  res.status(result.status);
+  const revision = (result.body as Partial<AlertView>)?.revision;
+  if (typeof revision === 'number') res.setHeader('ETag', alertEtag(revision));
+  if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  return result.body;
 }

@@ -25,9 +25,17 @@ export class MunicipalityCatalog {
   private readonly byName = new Map<string, Municipality>();
 
   constructor(rows: Municipality[]) {
+    const aliases = new Map<string, Municipality[]>();
     for (const m of rows) {
       this.byCode.set(m.code, m);
       this.byName.set(normalizeName(m.name), m);
+      const short = normalizeName(m.name).replace(/^heroica (ciudad de |villa de )?/, '');
+      if (short !== normalizeName(m.name)) aliases.set(short, [...(aliases.get(short) ?? []), m]);
+    }
+    // «Huajuapan de León» is how people say «Heroica Ciudad de Huajuapan de León»: the short form
+    // matches too, unless it is ambiguous or another municipality's full name.
+    for (const [short, list] of aliases) {
+      if (list.length === 1 && !this.byName.has(short)) this.byName.set(short, list[0]);
     }
   }
 
@@ -35,7 +43,11 @@ export class MunicipalityCatalog {
     const lines = readFileSync(path, 'utf8').trim().split(/\r?\n/).slice(1);
     return new MunicipalityCatalog(
       lines.map((line) => {
-        const [code, name, lat, lng] = line.split(',');
+        // The name may be quoted (it can contain a comma).
+        const match = /^(\d{5}),("(?:[^"]|"")*"|[^,]*),([^,]*),([^,]*)$/.exec(line);
+        if (!match) throw new Error(`bad municipality line: ${line}`);
+        const [, code, rawName, lat, lng] = match;
+        const name = rawName.startsWith('"') ? rawName.slice(1, -1).replace(/""/g, '"').trim() : rawName;
         return { code, name, lat: Number(lat), lng: Number(lng) };
       }),
     );

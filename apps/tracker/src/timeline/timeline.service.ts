@@ -6,12 +6,27 @@ import {
   AlertUpdated,
   Envelope,
   RECEIPT_EVENT_TYPE,
+  TASK_EVENT_TYPES,
 } from '@alerta-rosa/contracts';
 import { notFound } from '@alerta-rosa/http';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { TimelineEntry } from './timeline-entry.entity';
 import { TrackedAlert } from './tracked-alert.entity';
+
+const ESCALATION_LABELS: Record<string, string> = {
+  area_supervisor: 'supervisión del área',
+  duty_officer: 'oficial de guardia de la Unidad de Género',
+  direccion: 'Dirección',
+};
+
+const MAIL_LABELS: Record<string, string> = {
+  assignment: 'asignación',
+  update: 'actualización',
+  escalation: 'escalamiento',
+  stand_down: 'fin de operativo',
+  progress_reminder: 'recordatorio de avance',
+};
 
 const CONSUMER_LABELS: Record<string, string> = {
   'alerta-rosa.dissemination': 'difusión',
@@ -31,6 +46,22 @@ export function labelFor(entry: Pick<TimelineEntry, 'eventType' | 'details'>): s
       const consumer = String(entry.details.consumer ?? '');
       return `Recibida por ${CONSUMER_LABELS[consumer] ?? consumer}`;
     }
+    case TASK_EVENT_TYPES.assigned:
+      return `Tarea asignada: ${String(entry.details.areaName ?? entry.details.areaId)}`;
+    case TASK_EVENT_TYPES.acknowledged:
+      return `Acuse de recibo de ${String(entry.details.areaId)}${entry.details.via === 'link' ? ' (enlace por correo)' : ''}`;
+    case TASK_EVENT_TYPES.progressReported:
+      return `Avance reportado por ${String(entry.details.areaId)}`;
+    case TASK_EVENT_TYPES.completed:
+      return `Tarea concluida por ${String(entry.details.areaId)}`;
+    case TASK_EVENT_TYPES.cancelled:
+      return `Tarea cancelada (${String(entry.details.areaId)})`;
+    case TASK_EVENT_TYPES.escalated:
+      return `Escalamiento nivel ${String(entry.details.level)} a ${ESCALATION_LABELS[String(entry.details.target)] ?? entry.details.target} (${String(entry.details.areaId)})`;
+    case TASK_EVENT_TYPES.mailSent:
+      return `Correo de ${MAIL_LABELS[String(entry.details.kind)] ?? entry.details.kind} enviado a ${String(entry.details.areaId)}`;
+    case TASK_EVENT_TYPES.mailFailed:
+      return `Correo de ${MAIL_LABELS[String(entry.details.kind)] ?? entry.details.kind} fallido para ${String(entry.details.areaId)}`;
     default:
       return entry.eventType;
   }
@@ -155,6 +186,10 @@ function describe(event: Envelope): { details: Record<string, unknown>; version:
       return { version: p.alertVersion, details: { ...p } };
     }
     default:
+      // Task events carry ids, states and times only (no ficha data, no note text) by contract.
+      if (Object.values(TASK_EVENT_TYPES).includes(event.type as never)) {
+        return { version: null, details: { ...(event.payload as Record<string, unknown>) } };
+      }
       return { version: null, details: {} };
   }
 }

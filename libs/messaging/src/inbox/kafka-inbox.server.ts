@@ -1,6 +1,6 @@
 import { Envelope, EventDecodeError, decodeEvent, dlqTopic, logicalTopic, physicalTopic } from '@alerta-rosa/contracts';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
@@ -19,17 +19,16 @@ export interface KafkaInboxServerOptions {
   maxAttempts: number;
   retryBackoffMs: number;
   partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
   /** Test-only: SIGKILL the process right after the Nth inbox commit, before the offset commit. */
   killAfterInboxCommit?: number;
-  /** Consumer-group session timeout (how long a crashed member holds its partitions); default 30 s. */
-  sessionTimeoutMs?: number;
 }
 
 /**
  * Kafka transport for Nest microservices with the guarantees the stock one lacks:
  * - the event is recorded in the inbox (consumer, eventId) and handled in ONE database transaction,
  *   so a redelivery is recognised and skipped;
- * - the offset is committed only after that transaction;
+ * - the offset is committed only after that transaction, message by message, in partition order;
  * - a handler that keeps failing is retried a bounded number of times, then the message goes to
  *   `<topic>.dlq` with the error and the partition moves on. Undecodable messages go there at once.
  */
@@ -75,8 +74,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     this.consumer = kafka.consumer({
       groupId: physicalTopic(topicPrefix, groupId),
       allowAutoTopicCreation: false,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.floor((this.options.sessionTimeoutMs ?? 10_000) / 10),
       maxWaitTimeInMs: 500,
     });
     this.consumer.on(this.consumer.events.CRASH, (e) =>
@@ -86,13 +85,47 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     await this.consumer.subscribe({ topics: topics.map((t) => physicalTopic(topicPrefix, t)), fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachMessage: (payload) => this.onMessage(payload),
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 8,
+      eachBatch: (payload) => this.onBatch(payload),
     });
     logger.info({ groupId, topics }, 'kafka consumer running');
   }
 
-  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  /**
+   * Messages of a partition one after the other. Each offset is committed right after its message
+   * is handled, through the batch's own commit (which, unlike consumer.commitOffsets, still commits
+   * while the consumer is stopping, so a graceful stop leaves nothing to redeliver).
+   */
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      await this.onMessage(batch.topic, batch.partition, message, heartbeat);
+      resolveOffset(message.offset);
+      await commitOffsetsIfNecessary({
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() }],
+          },
+        ],
+      });
+    }
+  }
+
+  private async onMessage(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const { logger, maxAttempts, retryBackoffMs } = this.options;
     const logical = logicalTopic(this.options.topicPrefix, topic) ?? topic;
     const meta: ConsumedMessageMeta = {
@@ -107,7 +140,6 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       envelope = decodeEvent(message.value);
     } catch (err) {
       await this.deadLetter(meta, message.key, message.value, message.headers, err as Error, 1);
-      await this.commit(meta);
       return;
     }
     const handler = this.getHandlerByPattern(logical);
@@ -130,7 +162,6 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         await heartbeat();
       }
     }
-    await this.commit(meta);
   }
 
   private async processOnce(envelope: Envelope, handler: MessageHandler, meta: ConsumedMessageMeta): Promise<void> {
@@ -161,12 +192,6 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       process.kill(process.pid, 'SIGKILL');
       await new Promise(() => undefined);
     }
-  }
-
-  private async commit(meta: ConsumedMessageMeta): Promise<void> {
-    await this.consumer!.commitOffsets([
-      { topic: meta.topic, partition: meta.partition, offset: (BigInt(meta.offset) + 1n).toString() },
-    ]);
   }
 
   private async deadLetter(

@@ -1,0 +1,204 @@
+import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { CoordinationConfig } from '../coordination.config';
+import { rows } from '../tasks/sql';
+import { TaskService } from '../tasks/task.service';
+import { CoordinationQueues } from './coordination.queues';
+import { escalationJobId, mailJobId, progressJobId } from './queue.names';
+
+/**
+ * Hands work decided in the database to the BullMQ queues: new mails, escalation timers of new tasks,
+ * the next progress reminder of each active alert; and removes the timers of tasks no longer waiting.
+ * Woken by NOTIFY when a transaction commits, and by a poll as a fallback, so that work committed
+ * just before a crash is still scheduled after the restart. Adding a job twice is harmless (same job id).
+ */
+@Injectable()
+export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private listener: Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly queues: CoordinationQueues,
+    private readonly tasks: TaskService,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<CoordinationConfig>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listen().catch((err) =>
+      this.runtime.logger.warn({ err: err.message }, 'dispatcher LISTEN failed; polling only'),
+    );
+    this.timer = setInterval(() => this.wake(), this.runtime.config.DISPATCH_POLL_MS);
+    this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.dispatch()
+      .catch((err) => this.runtime.logger.error({ err: (err as Error).message }, 'dispatch failed'))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({
+      connectionString: this.runtime.config.DATABASE_URL,
+      application_name: 'coordination-dispatch',
+    });
+    client.on('error', (err) => {
+      this.runtime.logger.warn({ err: err.message }, 'dispatcher listener lost; reconnecting');
+      this.listener = null;
+      setTimeout(() => !this.stopped && this.listen().catch(() => undefined), 1_000);
+    });
+    client.on('notification', () => this.wake());
+    await client.connect();
+    await client.query('LISTEN coordination_dispatch');
+    this.listener = client;
+  }
+
+  private async dispatch(): Promise<void> {
+    while (!this.stopped && (await this.dispatchMails())) {
+      // drain in batches
+    }
+    await this.scheduleTimers();
+    await this.clearTimers();
+    await this.scheduleProgress();
+  }
+
+  private async dispatchMails(): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      const pending = await rows<{ id: string }>(
+        m,
+        `SELECT id FROM coordination.mails WHERE enqueued_at IS NULL ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED`,
+      );
+      if (pending.length === 0) return false;
+      await redisCall(
+        this.queues.mail.addBulk(
+          pending.map((p) => ({ name: 'send', data: { mailId: p.id }, opts: { jobId: mailJobId(p.id) } })),
+        ),
+      );
+      await m.query(`UPDATE coordination.mails SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`, [
+        pending.map((p) => p.id),
+      ]);
+      return pending.length === 200;
+    });
+  }
+
+  private async scheduleTimers(): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const due = await rows<{ id: string; escalation_plan: { level: number; dueAt: string }[] }>(
+        m,
+        `SELECT id, escalation_plan FROM coordination.tasks WHERE timers = 'to_schedule' LIMIT 500 FOR UPDATE SKIP LOCKED`,
+      );
+      if (due.length === 0) return;
+      const now = Date.now();
+      await redisCall(
+        this.queues.escalation.addBulk(
+          due.flatMap((t) =>
+            t.escalation_plan.map((e) => ({
+              name: 'check',
+              data: { taskId: t.id, level: e.level, dueAt: e.dueAt },
+              opts: { jobId: escalationJobId(t.id, e.level), delay: Math.max(0, Date.parse(e.dueAt) - now) },
+            })),
+          ),
+        ),
+      );
+      await m.query(`UPDATE coordination.tasks SET timers = 'scheduled' WHERE id = ANY($1)`, [
+        due.map((t) => t.id),
+      ]);
+    });
+  }
+
+  private async clearTimers(): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const done = await rows<{ id: string; escalation_plan: { level: number }[] }>(
+        m,
+        `SELECT id, escalation_plan FROM coordination.tasks WHERE timers = 'to_clear' LIMIT 500 FOR UPDATE SKIP LOCKED`,
+      );
+      if (done.length === 0) return;
+      for (const t of done) {
+        // A job being processed right now cannot be removed; it re-checks the task and does nothing.
+        await redisCall(
+          Promise.all(
+            t.escalation_plan.map((e) => this.queues.escalation.remove(escalationJobId(t.id, e.level))),
+          ),
+        );
+      }
+      await m.query(`UPDATE coordination.tasks SET timers = 'cleared' WHERE id = ANY($1)`, [
+        done.map((t) => t.id),
+      ]);
+    });
+  }
+
+  private async scheduleProgress(): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const alerts = await rows<{
+        alert_id: string;
+        progress_seq: number;
+        activated_at: Date;
+        pso_version: string;
+      }>(
+        m,
+        `SELECT alert_id, progress_seq, activated_at, pso_version FROM coordination.alerts
+         WHERE status = 'active' AND NOT progress_enqueued LIMIT 200 FOR UPDATE SKIP LOCKED`,
+      );
+      if (alerts.length === 0) return;
+      const now = Date.now();
+      await redisCall(
+        this.queues.progress.addBulk(
+          alerts.map((a) => {
+            const at = new Date(a.activated_at).getTime() + a.progress_seq * this.tasks.progressIntervalMs(a);
+            return {
+              name: 'remind',
+              data: { alertId: a.alert_id, seq: a.progress_seq },
+              opts: { jobId: progressJobId(a.alert_id, a.progress_seq), delay: Math.max(0, at - now) },
+            };
+          }),
+        ),
+      );
+      await m.query(`UPDATE coordination.alerts SET progress_enqueued = true WHERE alert_id = ANY($1)`, [
+        alerts.map((a) => a.alert_id),
+      ]);
+    });
+  }
+}
+
+/**
+ * A Redis call made while rows are locked: bounded, so that a Redis outage rolls the sweep back
+ * (releasing the rows, e.g. for an acknowledgement) instead of holding them until Redis returns.
+ * A call that completes after the timeout is harmless: job ids make the retry a no-op.
+ */
+async function redisCall<T>(call: Promise<T>, ms = 5_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      call,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,17 @@
+import { EntityManager } from 'typeorm';
+
+/** Rows of a statement run in the manager's transaction (SELECT, or INSERT/UPDATE/DELETE … RETURNING). */
+export async function rows<T = Record<string, any>>(
+  manager: EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  if (!manager.queryRunner) throw new Error('rows() needs a transactional EntityManager');
+  const result = await manager.queryRunner.query(sql, params, true);
+  return (result.records ?? []) as T[];
+}
+
+/** Wakes the dispatcher (after commit) to hand new mails and timers to the queues. */
+export async function notifyDispatch(manager: EntityManager): Promise<void> {
+  await manager.query(`SELECT pg_notify('coordination_dispatch', '')`);
+}

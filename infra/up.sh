@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `npm run up`: install what is missing, start PostgreSQL/Redis (reused if running) and Kafka, build,
+# start every service, print the URLs; Ctrl-C stops everything this script started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(pwd)"
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== installing dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+# Development secrets live outside the repository, generated once per checkout.
+envfile="$root/.env"
+if [ ! -f "$envfile" ]; then
+  echo "== creating .env with fresh development secrets (not committed)"
+  {
+    echo "AUTH_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=' | head -c 48)"
+  } > "$envfile"
+fi
+set -a; . "$envfile"; set +a
+export NODE_ENV="${NODE_ENV:-development}" LOG_LEVEL="${LOG_LEVEL:-info}"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/alerta_rosa}"
+
+echo "== building"
+npm run --silent build
+
+echo "== infrastructure"
+kafka_was_running=0
+bash infra/kafka/kafka.sh status && kafka_was_running=1
+bash infra/services.sh start
+
+# name:port of every service, in start order (the first one creates the topics).
+services=(intake:3001 dissemination:3002 coordination:3003 tracker:3004)
+logdir="${TMPDIR:-/tmp}/alerta-rosa-logs"; mkdir -p "$logdir"
+pids=()
+
+stopping=0
+stop_all() {
+  trap - INT TERM EXIT
+  stopping=1
+  echo; echo "== stopping services"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$kafka_was_running" = 0 ]; then bash infra/kafka/kafka.sh stop; fi
+  echo "== stopped"
+}
+trap stop_all INT TERM EXIT
+
+for entry in "${services[@]}"; do
+  name="${entry%%:*}"; port="${entry##*:}"
+  PORT="$port" node -r ./infra/node/register-paths.js "dist/apps/$name/src/main.js" >"$logdir/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 120); do
+    if grep -q "\"msg\":\"$name ready\"" "$logdir/$name.log" 2>/dev/null; then break; fi
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "$name failed to start:"; tail -20 "$logdir/$name.log"; exit 1; fi
+    sleep 0.5
+  done
+done
+
+cat <<MSG
+
+Alerta Rosa is running (logs in $logdir):
+  intake         http://127.0.0.1:3001/api/v1/alerts     (Unidad de Género: activate / update / deactivate)
+  dissemination  http://127.0.0.1:3002/health
+  coordination   http://127.0.0.1:3003/health
+  tracker        http://127.0.0.1:3004/api/v1/alerts/<id>/timeline
+  Kafka 127.0.0.1:9092 · PostgreSQL 127.0.0.1:5432 (database alerta_rosa) · Redis 127.0.0.1:6379
+Press Ctrl-C to stop everything.
+MSG
+wait -n "${pids[@]}" || true
+[ "$stopping" = 1 ] || echo "a service exited; see $logdir"

@@ -1,7 +1,11 @@
+import sharp from 'sharp';
+import { smallJpeg } from '../support/images';
+import { uploadPhoto } from '../support/intake';
 import { TestStack, minimalFicha, sleep, waitFor } from '../support/stack';
 import {
   ACCOUNTS,
   bearer,
+  sandboxFor,
   livePostsByAccount,
   resetSandboxFaults,
   sandboxPosts,
@@ -79,6 +83,31 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
       30_000,
     );
     expect(timeline.entries.filter((e: any) => e.type === 'PublicationSucceeded')).toHaveLength(30);
+  });
+
+  it('puts the consented photo on the ficha card of every post when the ficha carries one', async () => {
+    const draft = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 17, activate: false, photoConsent: true }));
+    expect(draft.status).toBe(201);
+    const upload = await uploadPhoto(stack, draft.body.id, await smallJpeg(300, 400), { altText: 'Retrato de frente, cabello largo' });
+    expect(upload.status).toBe(201);
+    const activated = await stack.http('intake', 'POST', `/api/v1/alerts/${draft.body.id}/activate`);
+    expect(activated.status).toBe(200);
+    const folio: string = activated.body.folio;
+    const posts = await waitForPosts(stack, marker(folio, 1), 30);
+    const plain = (await sandboxPosts(stack)).find((p) => p.hasImage && !p.text.includes(folio))!;
+    const photoFrame = async (post: { id: string; accountId: string }) => {
+      const res = await fetch(`${stack.url(sandboxFor(post.accountId))}/_control/posts/${encodeURIComponent(post.id)}/image`);
+      expect(res.status).toBe(200);
+      const png = Buffer.from(await res.arrayBuffer());
+      // The photo sits in a pink-framed box on the left of the card.
+      return [...(await sharp(png).extract({ left: 70, top: 500, width: 1, height: 1 }).raw().toBuffer())].slice(0, 3);
+    };
+    for (const accountId of ['ssp-x', 'ssp-fb', 'partner-cortv']) {
+      const post = posts.find((p) => p.accountId === accountId)!;
+      expect({ accountId, frame: await photoFrame(post) }).toEqual({ accountId, frame: [0xe6, 0x00, 0x7e] });
+      expect(post.altText).toContain('Retrato de frente');
+    }
+    expect(await photoFrame(plain)).not.toEqual([0xe6, 0x00, 0x7e]);
   });
 
   it('still posts exactly once per account when the dissemination worker is SIGKILLed five times mid-fan-out', async () => {

@@ -60,7 +60,7 @@ export function createFacebookSandbox(credentials: Record<string, Record<string,
       altText: fields.alt_text_custom ?? null,
       replyTo: null,
       extra: { photoId, pageId: page.pageId },
-    });
+    }, source.data);
     if (sb.hangAfterCommit(page.accountId, res)) return 'handled';
     return ok(page, { id: photoId, post_id: post.id });
   });

@@ -53,7 +53,7 @@ export function createPartnerSandbox(credentials: Record<string, Record<string, 
       altText: b.image?.altText ?? null,
       replyTo: b.replyTo ?? null,
       extra: { idempotencyKey: key, marker: b.marker },
-    });
+    }, image);
     byKey.set(`${accountId}:${key}`, post.id);
     if (sb.hangAfterCommit(accountId, res)) return 'handled';
     return { status: 201, body: { id: post.id } };

@@ -161,9 +161,16 @@ export class Sandbox {
     return true;
   }
 
-  store(post: Omit<StoredPost, 'createdAt' | 'deletedAt'>): StoredPost {
+  /** The most recent attached images (bounded), for tests that look at what was actually posted. */
+  private readonly images = new Map<string, Buffer>();
+
+  store(post: Omit<StoredPost, 'createdAt' | 'deletedAt'>, image?: Buffer | null): StoredPost {
     const stored: StoredPost = { ...post, createdAt: new Date().toISOString(), deletedAt: null };
     this.posts.push(stored);
+    if (image) {
+      this.images.set(post.id, image);
+      if (this.images.size > 300) this.images.delete(this.images.keys().next().value!);
+    }
     this.count('creates', post.accountId);
     return stored;
   }
@@ -174,6 +181,13 @@ export class Sandbox {
       const contains = req.url.searchParams.get('contains');
       const posts = this.posts.filter((p) => (!account || p.accountId === account) && (!contains || p.text.includes(contains)));
       return { status: 200, body: { posts } };
+    });
+    this.route('GET', '/_control/posts/:id/image', async (req, res) => {
+      const image = this.images.get(req.params.id);
+      if (!image) return { status: 404, body: { error: 'no image kept for this post' } };
+      res.writeHead(200, { 'content-type': isPng(image) ? 'image/png' : 'application/octet-stream' });
+      res.end(image);
+      return 'handled';
     });
     this.route('GET', '/_control/stats', async () => ({ status: 200, body: this.stats }));
     this.route('POST', '/_control/latency', async (req) => {

@@ -139,7 +139,7 @@ export function createXSandbox(credentials: Record<string, Record<string, string
       altText: attached[0]?.altText ?? null,
       replyTo,
       extra: { userId: user.userId },
-    });
+    }, image);
     for (const m of attached) media.delete(m!.id); // keep memory flat under benchmarks
     if (sb.hangAfterCommit(user.accountId, res)) return 'handled';
     return ok(user, 201, { data: { id: post.id, text: post.text, edit_history_tweet_ids: [post.id] } });

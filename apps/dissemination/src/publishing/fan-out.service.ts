@@ -121,13 +121,14 @@ export class FanOutService {
     kind: PublicationKind,
     withImage: boolean,
   ): Promise<void> {
-    // One round trip: a row per enabled account, then the wake-up for the dispatcher (sent on commit).
+    // One round trip: a row per enabled account that has credentials (one without cannot post; the
+    // admin API shows it as hasCredentials: false), then the dispatcher's wake-up (sent on commit).
     await m.query(
       `WITH created AS (
          INSERT INTO dissemination.publications
            (id, alert_id, alert_version, account_id, kind, folio, marker, with_image, cause_event_id, correlation_id)
          SELECT gen_random_uuid(), $1, $2, a.id, $3, $4, $5, $6, $7, $8
-           FROM dissemination.accounts a WHERE a.enabled
+           FROM dissemination.accounts a WHERE a.enabled AND a.credentials_ciphertext IS NOT NULL
          ON CONFLICT ON CONSTRAINT publications_once_per_version DO NOTHING
          RETURNING 1)
        SELECT pg_notify($9, '') FROM (SELECT count(*) FROM created) c`,

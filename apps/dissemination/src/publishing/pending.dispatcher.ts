@@ -53,7 +53,10 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap(): Promise<void> {
     const prepared = await this.registry.prepare();
     if (prepared.imported || prepared.reencrypted) this.logger.info(prepared, 'account credentials prepared');
-    await this.queues.sync(await this.registry.list());
+    const accounts = await this.registry.list();
+    const unusable = accounts.filter((a) => a.enabled && !a.credentials_ciphertext).map((a) => a.id);
+    if (unusable.length) this.logger.warn({ accounts: unusable }, 'enabled accounts without credentials get no posts');
+    await this.queues.sync(accounts);
     await this.listen();
     await this.dispatch(true);
     this.timer = setInterval(() => void this.sweep(), this.config.SWEEP_INTERVAL_MS);

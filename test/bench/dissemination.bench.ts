@@ -7,7 +7,14 @@
  * Run: npm run bench:dissemination
  */
 import { TestStack, minimalFicha, sleep, waitFor } from '../support/stack';
-import { ACCOUNTS, SandboxPost, bearer, sandboxPosts, setLatency, startDisseminationStack } from '../support/dissemination';
+import {
+  ACCOUNTS,
+  SandboxPost,
+  bearer,
+  sandboxPosts,
+  setLatency,
+  startDisseminationStack,
+} from '../support/dissemination';
 
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 50);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 100);
@@ -43,7 +50,13 @@ async function main(): Promise<void> {
     });
     await setLatency(stack, LATENCY_MS);
     for (const a of ACCOUNTS) {
-      const res = await stack.http('dissemination', 'PATCH', `/api/v1/accounts/${a.id}`, { rateLimit: POLICY }, bearer('admin'));
+      const res = await stack.http(
+        'dissemination',
+        'PATCH',
+        `/api/v1/accounts/${a.id}`,
+        { rateLimit: POLICY },
+        bearer('admin'),
+      );
       if (res.status !== 200) throw new Error(`PATCH ${a.id}: ${res.status}`);
     }
     await sleep(500);
@@ -65,23 +78,39 @@ async function main(): Promise<void> {
       const { id, folio } = res.body;
       sequential.push({ id, folio });
       // Poll the cheap side (the service's rows), then read the platform's own timestamps once.
-      await waitFor(async () => (await postedCount([id])) >= 30, { timeoutMs: 60_000, intervalMs: 20, what: `30 posts of ${folio}` });
+      await waitFor(async () => (await postedCount([id])) >= 30, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+        what: `30 posts of ${folio}`,
+      });
       const posts = await sandboxPosts(stack, marker(folio));
       if (posts.length !== 30) throw new Error(`${posts.length} posts for ${folio}`);
       latencies.push(Math.max(...posts.map((p) => Date.parse(p.createdAt))) - t0);
     }
-    if (latencies.length) console.log(`\n[1] activation → 30th post over ${ALERTS} alerts (sandbox latency ${LATENCY_MS} ms/call)`);
-    if (latencies.length) console.log(`    p50 ${pct(latencies, 50)} ms · p95 ${pct(latencies, 95)} ms · max ${Math.max(...latencies)} ms`);
+    if (latencies.length)
+      console.log(
+        `\n[1] activation → 30th post over ${ALERTS} alerts (sandbox latency ${LATENCY_MS} ms/call)`,
+      );
+    if (latencies.length)
+      console.log(
+        `    p50 ${pct(latencies, 50)} ms · p95 ${pct(latencies, 95)} ms · max ${Math.max(...latencies)} ms`,
+      );
 
     // 2. Simultaneous activations: drain 50 × 30 posts.
     const t0 = Date.now();
     const burst = await Promise.all(
-      Array.from({ length: ALERTS }, (_, i) => stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 20 + (i % 40) }))),
+      Array.from({ length: ALERTS }, (_, i) =>
+        stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 20 + (i % 40) })),
+      ),
     );
     const folios = new Set(burst.map((r) => r.body.folio as string));
     const expected = folios.size * 30;
     const ids = burst.map((r) => r.body.id as string);
-    await waitFor(async () => (await postedCount(ids)) >= expected, { timeoutMs: 600_000, intervalMs: 100, what: `${expected} posts` });
+    await waitFor(async () => (await postedCount(ids)) >= expected, {
+      timeoutMs: 600_000,
+      intervalMs: 100,
+      what: `${expected} posts`,
+    });
     const drained = (await all()).filter((x) => folios.has(/Folio (AR-\d{4}-\d+)/.exec(x.text)?.[1] ?? ''));
     if (drained.length !== expected) throw new Error(`${drained.length} posts drained, expected ${expected}`);
     const drainMs = Math.max(...drained.map((p: SandboxPost) => Date.parse(p.createdAt))) - t0;
@@ -130,7 +159,9 @@ async function main(): Promise<void> {
     const withdrawals: number[] = [];
     for (const a of sequential.slice(0, WITHDRAWALS)) {
       const start = Date.now();
-      const res = await stack.http('intake', 'POST', `/api/v1/alerts/${a.id}/deactivate`, { outcome: 'localizada_con_vida' });
+      const res = await stack.http('intake', 'POST', `/api/v1/alerts/${a.id}/deactivate`, {
+        outcome: 'localizada_con_vida',
+      });
       if (res.status !== 200) throw new Error(`deactivate: ${res.status}`);
       const [row] = await waitFor(
         async () => {
@@ -146,8 +177,14 @@ async function main(): Promise<void> {
       const left = (await sandboxPosts(stack, `Folio ${a.folio}`)).filter((p) => p.hasImage && !p.deletedAt);
       if (left.length) throw new Error(`${left.length} posts with the photo remain for ${a.folio}`);
     }
-    if (withdrawals.length) console.log(`\n[3] withdrawal on 30 accounts (deactivation → last account confirmed) over ${withdrawals.length} alerts`);
-    if (withdrawals.length) console.log(`    p50 ${pct(withdrawals, 50)} ms · p95 ${pct(withdrawals, 95)} ms · max ${Math.max(...withdrawals)} ms\n`);
+    if (withdrawals.length)
+      console.log(
+        `\n[3] withdrawal on 30 accounts (deactivation → last account confirmed) over ${withdrawals.length} alerts`,
+      );
+    if (withdrawals.length)
+      console.log(
+        `    p50 ${pct(withdrawals, 50)} ms · p95 ${pct(withdrawals, 95)} ms · max ${Math.max(...withdrawals)} ms\n`,
+      );
   } finally {
     await stack.teardown();
   }

@@ -45,7 +45,14 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
   }
 
   async function publications(alertId: string) {
-    return stack.query<{ account_id: string; status: string; kind: string; recovered: boolean; attempts: number; failure_reason: string | null }>(
+    return stack.query<{
+      account_id: string;
+      status: string;
+      kind: string;
+      recovered: boolean;
+      attempts: number;
+      failure_reason: string | null;
+    }>(
       `SELECT account_id, status, kind, recovered, attempts, failure_reason FROM dissemination.publications WHERE alert_id = $1`,
       [alertId],
     );
@@ -65,7 +72,11 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     await waitForPosts(stack, marker(alert.folio, 1), 30);
     const live = await expectOnePostPerAccount(alert.folio);
     for (const [accountId, [post]] of live) {
-      expect({ accountId, hasImage: post.hasImage, png: post.imageIsPng }).toEqual({ accountId, hasImage: true, png: true });
+      expect({ accountId, hasImage: post.hasImage, png: post.imageIsPng }).toEqual({
+        accountId,
+        hasImage: true,
+        png: true,
+      });
       expect(post.imageBytes).toBeGreaterThan(5_000);
       expect(post.altText).toContain(`folio ${alert.folio}`);
       expect(post.text).toContain('#AlertaRosa');
@@ -86,9 +97,16 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
   });
 
   it('puts the consented photo on the ficha card of every post when the ficha carries one', async () => {
-    const draft = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 17, activate: false, photoConsent: true }));
+    const draft = await stack.http(
+      'intake',
+      'POST',
+      '/api/v1/alerts',
+      minimalFicha({ age: 17, activate: false, photoConsent: true }),
+    );
     expect(draft.status).toBe(201);
-    const upload = await uploadPhoto(stack, draft.body.id, await smallJpeg(300, 400), { altText: 'Retrato de frente, cabello largo' });
+    const upload = await uploadPhoto(stack, draft.body.id, await smallJpeg(300, 400), {
+      altText: 'Retrato de frente, cabello largo',
+    });
     expect(upload.status).toBe(201);
     const activated = await stack.http('intake', 'POST', `/api/v1/alerts/${draft.body.id}/activate`);
     expect(activated.status).toBe(200);
@@ -96,11 +114,15 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     const posts = await waitForPosts(stack, marker(folio, 1), 30);
     const plain = (await sandboxPosts(stack)).find((p) => p.hasImage && !p.text.includes(folio))!;
     const photoFrame = async (post: { id: string; accountId: string }) => {
-      const res = await fetch(`${stack.url(sandboxFor(post.accountId))}/_control/posts/${encodeURIComponent(post.id)}/image`);
+      const res = await fetch(
+        `${stack.url(sandboxFor(post.accountId))}/_control/posts/${encodeURIComponent(post.id)}/image`,
+      );
       expect(res.status).toBe(200);
       const png = Buffer.from(await res.arrayBuffer());
       // The photo sits in a pink-framed box on the left of the card.
-      return [...(await sharp(png).extract({ left: 70, top: 500, width: 1, height: 1 }).raw().toBuffer())].slice(0, 3);
+      return [
+        ...(await sharp(png).extract({ left: 70, top: 500, width: 1, height: 1 }).raw().toBuffer()),
+      ].slice(0, 3);
     };
     for (const accountId of ['ssp-x', 'ssp-fb', 'partner-cortv']) {
       const post = posts.find((p) => p.accountId === accountId)!;
@@ -136,7 +158,9 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
       what: 'every publication posted',
     });
     // The kills did interrupt the fan-out (before it finished, and with sends in flight).
-    expect({ kills, interruptedSends: kills.some((k) => k.sendsInFlight > 0) }).toMatchObject({ interruptedSends: true });
+    expect({ kills, interruptedSends: kills.some((k) => k.sendsInFlight > 0) }).toMatchObject({
+      interruptedSends: true,
+    });
     expect(kills[0].posted).toBeLessThan(30);
   }, 240_000);
 
@@ -159,18 +183,25 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
   });
 
   it('does not post twice when the platform times out after committing the post', async () => {
-    for (const id of ['ssp-x', 'ssp-fb', 'partner-cortv']) await setFaults(stack, id, { timeoutAfterCommit: 1 });
+    for (const id of ['ssp-x', 'ssp-fb', 'partner-cortv'])
+      await setFaults(stack, id, { timeoutAfterCommit: 1 });
     const alert = await activate({ age: 22 });
     await waitForPosts(stack, marker(alert.folio, 1), 30, 60_000);
     await expectOnePostPerAccount(alert.folio);
     const stats = await sandboxStats(stack);
-    for (const id of ['ssp-x', 'ssp-fb', 'partner-cortv']) expect({ id, n: stats.timeoutsAfterCommit[id] }).toEqual({ id, n: 1 });
+    for (const id of ['ssp-x', 'ssp-fb', 'partner-cortv'])
+      expect({ id, n: stats.timeoutsAfterCommit[id] }).toEqual({ id, n: 1 });
     await waitFor(async () => (await publications(alert.id)).every((r) => r.status === 'posted'), {
       what: 'every publication posted',
     });
     const rows = await publications(alert.id);
     // X and Facebook found their post by its marker instead of posting again.
-    expect(rows.filter((r) => r.recovered).map((r) => r.account_id).sort()).toEqual(['ssp-fb', 'ssp-x']);
+    expect(
+      rows
+        .filter((r) => r.recovered)
+        .map((r) => r.account_id)
+        .sort(),
+    ).toEqual(['ssp-fb', 'ssp-x']);
   });
 
   it('on deactivation leaves no post with the photo on any account; the located notice only for «con vida»', async () => {
@@ -179,7 +210,9 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     await waitForPosts(stack, marker(alive.folio, 1), 30);
     await waitForPosts(stack, marker(dead.folio, 1), 30);
     // An update threads under the original (X reply) / follow-up post (Facebook).
-    const upd = await stack.http('intake', 'PATCH', `/api/v1/alerts/${alive.id}`, { description: 'Vestía sudadera gris' });
+    const upd = await stack.http('intake', 'PATCH', `/api/v1/alerts/${alive.id}`, {
+      description: 'Vestía sudadera gris',
+    });
     expect(upd.status).toBe(200);
     const updates = await waitForPosts(stack, marker(alive.folio, 2), 30);
     const originals = await sandboxPosts(stack, marker(alive.folio, 1));
@@ -197,8 +230,12 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     for (const a of [alive, dead]) {
       await waitFor(
         async () =>
-          (await stack.query(`SELECT 1 FROM dissemination.alert_withdrawals WHERE alert_id = $1 AND completed_at IS NOT NULL`, [a.id]))
-            .length === 1,
+          (
+            await stack.query(
+              `SELECT 1 FROM dissemination.alert_withdrawals WHERE alert_id = $1 AND completed_at IS NOT NULL`,
+              [a.id],
+            )
+          ).length === 1,
         { timeoutMs: 60_000, what: `withdrawal of ${a.folio} complete` },
       );
     }
@@ -214,7 +251,11 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(all.filter((p) => p.text.includes(`Folio ${dead.folio}`)).every((p) => p.deletedAt)).toBe(true);
 
     // The moment the last account confirmed is an event (the tracker shows it).
-    const timeline = await stack.timelineWhere(alive.id, (e) => e.some((x) => x.type === 'AlertWithdrawalCompleted'), 30_000);
+    const timeline = await stack.timelineWhere(
+      alive.id,
+      (e) => e.some((x) => x.type === 'AlertWithdrawalCompleted'),
+      30_000,
+    );
     const done = timeline.entries.find((e: any) => e.type === 'AlertWithdrawalCompleted');
     expect(done).toBeDefined();
     expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawn')).toHaveLength(60);
@@ -224,10 +265,16 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     const alert = await activate({ age: 28 });
     await waitForPosts(stack, marker(alert.folio, 1), 30);
     await setFaults(stack, 'c4-x', { revoked: true });
-    const res = await stack.http('intake', 'POST', `/api/v1/alerts/${alert.id}/deactivate`, { outcome: 'cancelada' });
+    const res = await stack.http('intake', 'POST', `/api/v1/alerts/${alert.id}/deactivate`, {
+      outcome: 'cancelada',
+    });
     expect(res.status).toBe(200);
 
-    await stack.timelineWhere(alert.id, (e) => e.some((x) => x.type === 'PublicationWithdrawalDelayed'), 30_000);
+    await stack.timelineWhere(
+      alert.id,
+      (e) => e.some((x) => x.type === 'PublicationWithdrawalDelayed'),
+      30_000,
+    );
     const [pending] = await stack.query<{ completed_at: Date | null }>(
       `SELECT completed_at FROM dissemination.alert_withdrawals WHERE alert_id = $1`,
       [alert.id],
@@ -235,12 +282,26 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(pending.completed_at).toBeNull();
     let live = livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1));
     expect([...live.keys()]).toEqual(['c4-x']);
-    const view = await stack.http('dissemination', 'GET', `/api/v1/alerts/${alert.id}/publications`, undefined, bearer('comite'));
-    expect(view.body.withdrawal.accounts.find((w: any) => w.accountId === 'c4-x')).toMatchObject({ status: 'pending' });
-    expect(view.body.withdrawal.accounts.find((w: any) => w.accountId === 'c4-x').reportedDelayedAt).not.toBeNull();
+    const view = await stack.http(
+      'dissemination',
+      'GET',
+      `/api/v1/alerts/${alert.id}/publications`,
+      undefined,
+      bearer('comite'),
+    );
+    expect(view.body.withdrawal.accounts.find((w: any) => w.accountId === 'c4-x')).toMatchObject({
+      status: 'pending',
+    });
+    expect(
+      view.body.withdrawal.accounts.find((w: any) => w.accountId === 'c4-x').reportedDelayedAt,
+    ).not.toBeNull();
 
     await setFaults(stack, 'c4-x', { revoked: false });
-    const timeline = await stack.timelineWhere(alert.id, (e) => e.some((x) => x.type === 'AlertWithdrawalCompleted'), 30_000);
+    const timeline = await stack.timelineWhere(
+      alert.id,
+      (e) => e.some((x) => x.type === 'AlertWithdrawalCompleted'),
+      30_000,
+    );
     live = livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1));
     expect(live.size).toBe(0);
     expect(timeline.entries.filter((e: any) => e.type === 'AlertWithdrawalCompleted')).toHaveLength(1);
@@ -248,7 +309,13 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
   });
 
   it('posts nothing on an account the administrator disabled, and posts there again once it is re-enabled', async () => {
-    const off = await stack.http('dissemination', 'PATCH', '/api/v1/accounts/region-istmo-fb', { enabled: false }, bearer('admin'));
+    const off = await stack.http(
+      'dissemination',
+      'PATCH',
+      '/api/v1/accounts/region-istmo-fb',
+      { enabled: false },
+      bearer('admin'),
+    );
     expect(off.status).toBe(200);
     expect(off.body.enabled).toBe(false);
     const alert = await activate({ age: 26 });
@@ -258,11 +325,23 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(live.size).toBe(29);
     expect(live.has('region-istmo-fb')).toBe(false);
 
-    const on = await stack.http('dissemination', 'PATCH', '/api/v1/accounts/region-istmo-fb', { enabled: true }, bearer('admin'));
+    const on = await stack.http(
+      'dissemination',
+      'PATCH',
+      '/api/v1/accounts/region-istmo-fb',
+      { enabled: true },
+      bearer('admin'),
+    );
     expect(on.body.enabled).toBe(true);
     const next = await activate({ age: 27 });
     await waitForPosts(stack, marker(next.folio, 1), 30);
-    const bad = await stack.http('dissemination', 'PATCH', '/api/v1/accounts/region-istmo-fb', { enabled: 'sí' }, bearer('admin'));
+    const bad = await stack.http(
+      'dissemination',
+      'PATCH',
+      '/api/v1/accounts/region-istmo-fb',
+      { enabled: 'sí' },
+      bearer('admin'),
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
   });
@@ -272,7 +351,8 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     const alert = await activate({ age: 33 });
     await waitForPosts(stack, marker(alert.folio, 1), 29);
     await waitFor(
-      async () => (await publications(alert.id)).find((r) => r.account_id === 'c4-fb' && r.status === 'failed'),
+      async () =>
+        (await publications(alert.id)).find((r) => r.account_id === 'c4-fb' && r.status === 'failed'),
       { what: 'c4-fb failure recorded' },
     );
     await sleep(1_000);
@@ -281,13 +361,29 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(live.has('c4-fb')).toBe(false);
     expect([...live.values()].every((p) => p.length === 1)).toBe(true);
 
-    const timeline = await stack.timelineWhere(alert.id, (e) => e.some((x) => x.type === 'PublicationFailed'), 30_000);
+    const timeline = await stack.timelineWhere(
+      alert.id,
+      (e) => e.some((x) => x.type === 'PublicationFailed'),
+      30_000,
+    );
     const failed = timeline.entries.filter((e: any) => e.type === 'PublicationFailed');
     expect(failed).toHaveLength(1);
-    const account = await stack.http('dissemination', 'GET', '/api/v1/accounts/c4-fb', undefined, bearer('admin'));
+    const account = await stack.http(
+      'dissemination',
+      'GET',
+      '/api/v1/accounts/c4-fb',
+      undefined,
+      bearer('admin'),
+    );
     expect(account.status).toBe(200);
     expect(account.body.status).toBe('auth_revoked');
-    const view = await stack.http('dissemination', 'GET', `/api/v1/alerts/${alert.id}/publications`, undefined, bearer('operadora'));
+    const view = await stack.http(
+      'dissemination',
+      'GET',
+      `/api/v1/alerts/${alert.id}/publications`,
+      undefined,
+      bearer('operadora'),
+    );
     expect(view.body.publications.find((p: any) => p.accountId === 'c4-fb')).toMatchObject({
       status: 'failed',
       failureReason: 'auth_revoked',
@@ -298,11 +394,19 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(list.body.accounts).toHaveLength(30);
     const dump = JSON.stringify(list.body) + stack.service('dissemination').lines.join('\n');
     for (const c of Object.values(credentials)) {
-      for (const secret of [c.accessSecret, c.accessToken, c.pageAccessToken, c.secret, c.consumerSecret].filter(Boolean)) {
+      for (const secret of [
+        c.accessSecret,
+        c.accessToken,
+        c.pageAccessToken,
+        c.secret,
+        c.consumerSecret,
+      ].filter(Boolean)) {
         expect(dump).not.toContain(secret);
       }
     }
-    expect((await stack.http('dissemination', 'GET', '/api/v1/accounts', undefined, bearer('operadora'))).status).toBe(403);
+    expect(
+      (await stack.http('dissemination', 'GET', '/api/v1/accounts', undefined, bearer('operadora'))).status,
+    ).toBe(403);
     expect((await stack.http('dissemination', 'GET', '/api/v1/accounts')).status).toBe(401);
 
     // Rotating the credentials clears the revoked status.

@@ -32,7 +32,12 @@ export function sandboxCredentials(partnerBaseUrl: string): Record<string, Recor
   const out: Record<string, Record<string, string>> = {};
   ACCOUNTS.forEach((a, i) => {
     if (a.platform === 'x') {
-      out[a.id] = { ...consumer, accessToken: `${1000 + i}-${hex(8)}`, accessSecret: hex(), userId: String(9_000_000 + i) };
+      out[a.id] = {
+        ...consumer,
+        accessToken: `${1000 + i}-${hex(8)}`,
+        accessSecret: hex(),
+        userId: String(9_000_000 + i),
+      };
     } else if (a.platform === 'facebook') {
       out[a.id] = { pageId: String(7_000_000 + i), pageAccessToken: `EAA${hex(20)}` };
     } else {
@@ -69,7 +74,11 @@ export async function startDisseminationStack(stack: TestStack, options: Dissemi
   return { credentialsFile: file, credentials: creds, disseminationEnv: env };
 }
 
-export function disseminationEnv(stack: TestStack, credentialsFile: string, extra: Record<string, string> = {}) {
+export function disseminationEnv(
+  stack: TestStack,
+  credentialsFile: string,
+  extra: Record<string, string> = {},
+) {
   return {
     ACCOUNT_CREDENTIALS_FILE: credentialsFile,
     X_API_BASE_URL: stack.url('x-sandbox'),
@@ -111,14 +120,23 @@ export async function sandboxPosts(stack: TestStack, containing?: string): Promi
 export async function sandboxStats(stack: TestStack): Promise<Record<string, Record<string, number>>> {
   const merged: Record<string, Record<string, number>> = {};
   for (const s of SANDBOXES) {
-    const body = (await stack.http(s, 'GET', '/_control/stats')).body as Record<string, Record<string, number>>;
-    for (const [metric, counts] of Object.entries(body)) merged[metric] = { ...(merged[metric] ?? {}), ...counts };
+    const body = (await stack.http(s, 'GET', '/_control/stats')).body as Record<
+      string,
+      Record<string, number>
+    >;
+    for (const [metric, counts] of Object.entries(body))
+      merged[metric] = { ...(merged[metric] ?? {}), ...counts };
   }
   return merged;
 }
 
 export async function setFaults(stack: TestStack, accountId: string, faults: Record<string, unknown>) {
-  const res = await stack.http(sandboxFor(accountId), 'POST', `/_control/accounts/${accountId}/faults`, faults);
+  const res = await stack.http(
+    sandboxFor(accountId),
+    'POST',
+    `/_control/accounts/${accountId}/faults`,
+    faults,
+  );
   if (res.status !== 200) throw new Error(`faults: ${res.status}`);
   return res.body as { rateLimitedUntil: number };
 }
@@ -129,7 +147,13 @@ export async function setLatency(stack: TestStack, ms: number): Promise<void> {
 
 export async function resetSandboxFaults(stack: TestStack): Promise<void> {
   for (const a of ACCOUNTS) {
-    await setFaults(stack, a.id, { fail5xx: 0, timeoutAfterCommit: 0, rateLimitForMs: 0, revoked: false, latencyMs: null });
+    await setFaults(stack, a.id, {
+      fail5xx: 0,
+      timeoutAfterCommit: 0,
+      rateLimitForMs: 0,
+      revoked: false,
+      latencyMs: null,
+    });
   }
   await setLatency(stack, 0);
 }

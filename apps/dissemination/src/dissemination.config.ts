@@ -30,7 +30,10 @@ export const disseminationConfigSchema = baseConfigSchema
     X_API_BASE_URL: httpUrl('http://127.0.0.1:4100'),
     X_UPLOAD_BASE_URL: httpUrl('http://127.0.0.1:4100'),
     FACEBOOK_GRAPH_BASE_URL: httpUrl('http://127.0.0.1:4200'),
-    FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/).default('v21.0'),
+    FACEBOOK_GRAPH_VERSION: z
+      .string()
+      .regex(/^v\d+\.\d+$/)
+      .default('v21.0'),
     /** A social API call that takes longer than this is abandoned (and, for a post, treated as ambiguous). */
     CHANNEL_TIMEOUT_MS: ms(10_000, 100),
     PHOTO_FETCH_TIMEOUT_MS: ms(5_000, 100),

@@ -20,7 +20,10 @@ import { PublicationController } from './publishing/publication.controller';
 import { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS, PublishingService } from './publishing/publishing.service';
 
 export const DISSEMINATION_ENTITIES = [];
-export const DISSEMINATION_MIGRATIONS = [DisseminationInit1764300000001, DisseminationPublications1764400000001];
+export const DISSEMINATION_MIGRATIONS = [
+  DisseminationInit1764300000001,
+  DisseminationPublications1764400000001,
+];
 
 @Module({})
 export class DisseminationModule {
@@ -29,7 +32,10 @@ export class DisseminationModule {
     return {
       module: DisseminationModule,
       imports: [
-        RuntimeModule.forRoot(runtime, { entities: DISSEMINATION_ENTITIES, migrations: DISSEMINATION_MIGRATIONS }),
+        RuntimeModule.forRoot(runtime, {
+          entities: DISSEMINATION_ENTITIES,
+          migrations: DISSEMINATION_MIGRATIONS,
+        }),
         AuthModule.forRoot(c.AUTH_JWT_SECRET),
       ],
       controllers: [AlertEventsHandler, AccountController, PublicationController],
@@ -40,7 +46,11 @@ export class DisseminationModule {
         {
           provide: CHANNEL_ADAPTERS,
           useValue: {
-            x: new XAdapter({ apiBaseUrl: c.X_API_BASE_URL, uploadBaseUrl: c.X_UPLOAD_BASE_URL, timeoutMs: c.CHANNEL_TIMEOUT_MS }),
+            x: new XAdapter({
+              apiBaseUrl: c.X_API_BASE_URL,
+              uploadBaseUrl: c.X_UPLOAD_BASE_URL,
+              timeoutMs: c.CHANNEL_TIMEOUT_MS,
+            }),
             facebook: new FacebookAdapter({
               graphBaseUrl: c.FACEBOOK_GRAPH_BASE_URL,
               graphVersion: c.FACEBOOK_GRAPH_VERSION,

@@ -1,7 +1,11 @@
 import { TOPICS } from '@alerta-rosa/contracts';
 import { runService } from '@alerta-rosa/runtime';
 import { DisseminationConfig, disseminationConfigSchema } from './dissemination.config';
-import { DISSEMINATION_ENTITIES, DISSEMINATION_MIGRATIONS, DisseminationModule } from './dissemination.module';
+import {
+  DISSEMINATION_ENTITIES,
+  DISSEMINATION_MIGRATIONS,
+  DisseminationModule,
+} from './dissemination.module';
 
 runService<DisseminationConfig>({
   name: 'dissemination',

@@ -8,11 +8,16 @@ import { Sandbox, SandboxReply, SandboxRequest, isPng, json } from '../../sandbo
 export function createPartnerSandbox(credentials: Record<string, Record<string, string>>): Sandbox {
   const sb = new Sandbox('partner-sandbox');
   const secrets = new Map<string, string>();
-  for (const [accountId, c] of Object.entries(credentials)) if (c.secret && c.url) secrets.set(accountId, c.secret);
+  for (const [accountId, c] of Object.entries(credentials))
+    if (c.secret && c.url) secrets.set(accountId, c.secret);
   const byKey = new Map<string, string>();
   let seq = 0;
 
-  async function authenticate(req: SandboxRequest, accountId: string, body: string): Promise<SandboxReply | null> {
+  async function authenticate(
+    req: SandboxRequest,
+    accountId: string,
+    body: string,
+  ): Promise<SandboxReply | null> {
     await sb.delay(accountId);
     const secret = secrets.get(accountId);
     const ts = String(req.headers['x-alerta-rosa-timestamp'] ?? '');
@@ -20,7 +25,11 @@ export function createPartnerSandbox(credentials: Record<string, Record<string, 
     if (!secret) return { status: 404, body: { error: 'unknown partner' } };
     const expected = `sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`;
     const fresh = Math.abs(Date.now() / 1000 - Number(ts)) <= 300;
-    if (!fresh || expected.length !== sig.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(sig))) {
+    if (
+      !fresh ||
+      expected.length !== sig.length ||
+      !timingSafeEqual(Buffer.from(expected), Buffer.from(sig))
+    ) {
       return { status: 401, body: { error: 'bad signature' } };
     }
     sb.count('requests', accountId);
@@ -42,18 +51,21 @@ export function createPartnerSandbox(credentials: Record<string, Record<string, 
     if (sb.failBeforeCommit(accountId)) return { status: 503, body: { error: 'unavailable' } };
     const b = json(req);
     const image = b.image?.base64 ? Buffer.from(String(b.image.base64), 'base64') : null;
-    const post = sb.store({
-      id: `hook-${++seq}`,
-      accountId,
-      kind: 'webhook',
-      text: String(b.text ?? ''),
-      hasImage: !!image,
-      imageIsPng: isPng(image),
-      imageBytes: image?.length ?? 0,
-      altText: b.image?.altText ?? null,
-      replyTo: b.replyTo ?? null,
-      extra: { idempotencyKey: key, marker: b.marker },
-    }, image);
+    const post = sb.store(
+      {
+        id: `hook-${++seq}`,
+        accountId,
+        kind: 'webhook',
+        text: String(b.text ?? ''),
+        hasImage: !!image,
+        imageIsPng: isPng(image),
+        imageBytes: image?.length ?? 0,
+        altText: b.image?.altText ?? null,
+        replyTo: b.replyTo ?? null,
+        extra: { idempotencyKey: key, marker: b.marker },
+      },
+      image,
+    );
     byKey.set(`${accountId}:${key}`, post.id);
     if (sb.hangAfterCommit(accountId, res)) return 'handled';
     return { status: 201, body: { id: post.id } };

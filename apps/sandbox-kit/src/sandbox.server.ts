@@ -179,7 +179,9 @@ export class Sandbox {
     this.route('GET', '/_control/posts', async (req) => {
       const account = req.url.searchParams.get('accountId');
       const contains = req.url.searchParams.get('contains');
-      const posts = this.posts.filter((p) => (!account || p.accountId === account) && (!contains || p.text.includes(contains)));
+      const posts = this.posts.filter(
+        (p) => (!account || p.accountId === account) && (!contains || p.text.includes(contains)),
+      );
       return { status: 200, body: { posts } };
     });
     this.route('GET', '/_control/posts/:id/image', async (req, res) => {
@@ -223,7 +225,9 @@ export class Sandbox {
     this.controlRoutes();
     this.server = createServer((req, res) => void this.dispatch(req, res));
     this.server.keepAliveTimeout = 65_000;
-    return new Promise((resolve) => this.server!.listen(port, process.env.HOST ?? '127.0.0.1', () => resolve()));
+    return new Promise((resolve) =>
+      this.server!.listen(port, process.env.HOST ?? '127.0.0.1', () => resolve()),
+    );
   }
 
   async close(): Promise<void> {
@@ -243,7 +247,10 @@ export class Sandbox {
         if (!m) continue;
         const params: Record<string, string> = {};
         r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
-        const reply = await r.handler({ method: raw.method!, url, headers: raw.headers, body, params, raw }, res);
+        const reply = await r.handler(
+          { method: raw.method!, url, headers: raw.headers, body, params, raw },
+          res,
+        );
         if (reply !== 'handled') send(res, reply);
         return;
       }
@@ -319,7 +326,13 @@ export async function runSandbox(sandbox: Sandbox, fallbackPort: number): Promis
   const port = Number(process.env.PORT ?? fallbackPort);
   await sandbox.listen(port);
   process.stdout.write(
-    JSON.stringify({ level: 30, time: Date.now(), service: sandbox.name, msg: `${sandbox.name} ready`, url: `http://127.0.0.1:${port}` }) + '\n',
+    JSON.stringify({
+      level: 30,
+      time: Date.now(),
+      service: sandbox.name,
+      msg: `${sandbox.name} ready`,
+      url: `http://127.0.0.1:${port}`,
+    }) + '\n',
   );
   const stop = () => void sandbox.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);

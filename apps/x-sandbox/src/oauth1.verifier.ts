@@ -23,7 +23,9 @@ export function signatureBaseString(method: string, baseUrl: string, params: [st
 }
 
 export function hmacSha1Signature(base: string, consumerSecret: string, tokenSecret: string): string {
-  return createHmac('sha1', `${percentEncode(consumerSecret)}&${percentEncode(tokenSecret)}`).update(base).digest('base64');
+  return createHmac('sha1', `${percentEncode(consumerSecret)}&${percentEncode(tokenSecret)}`)
+    .update(base)
+    .digest('base64');
 }
 
 export interface OAuthCheckInput {
@@ -45,7 +47,8 @@ export type OAuthCheck = { ok: true; token: string; consumerKey: string } | { ok
 export function verifyOAuth1(input: OAuthCheckInput): OAuthCheck {
   const oauth = parseOAuthHeader(input.authorization);
   if (!oauth) return { ok: false, reason: 'missing OAuth header' };
-  if (oauth.oauth_signature_method !== 'HMAC-SHA1') return { ok: false, reason: 'unsupported signature method' };
+  if (oauth.oauth_signature_method !== 'HMAC-SHA1')
+    return { ok: false, reason: 'unsupported signature method' };
   const consumerSecret = input.consumerSecretOf(oauth.oauth_consumer_key ?? '');
   if (consumerSecret === undefined) return { ok: false, reason: 'unknown consumer key' };
   const tokenSecret = input.tokenSecretOf(oauth.oauth_token ?? '');
@@ -53,10 +56,15 @@ export function verifyOAuth1(input: OAuthCheckInput): OAuthCheck {
   const skew = Math.abs(Date.now() / 1000 - Number(oauth.oauth_timestamp));
   if (!(skew <= (input.maxSkewSeconds ?? 300))) return { ok: false, reason: 'timestamp out of range' };
   const params: [string, string][] = [];
-  for (const [k, v] of Object.entries(oauth)) if (k !== 'oauth_signature' && k !== 'realm') params.push([k, v]);
+  for (const [k, v] of Object.entries(oauth))
+    if (k !== 'oauth_signature' && k !== 'realm') params.push([k, v]);
   for (const [k, v] of input.query) params.push([k, v]);
   for (const [k, v] of input.formBody ?? []) params.push([k, v]);
-  const expected = hmacSha1Signature(signatureBaseString(input.method, input.baseUrl, params), consumerSecret, tokenSecret);
+  const expected = hmacSha1Signature(
+    signatureBaseString(input.method, input.baseUrl, params),
+    consumerSecret,
+    tokenSecret,
+  );
   const a = Buffer.from(expected);
   const b = Buffer.from(oauth.oauth_signature ?? '');
   if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, reason: 'bad signature' };

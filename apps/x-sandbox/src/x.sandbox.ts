@@ -1,5 +1,12 @@
 import twitterText from 'twitter-text';
-import { Sandbox, SandboxReply, SandboxRequest, isPng, json, parseMultipart } from '../../sandbox-kit/src/sandbox.server';
+import {
+  Sandbox,
+  SandboxReply,
+  SandboxRequest,
+  isPng,
+  json,
+  parseMultipart,
+} from '../../sandbox-kit/src/sandbox.server';
 import { verifyOAuth1 } from './oauth1.verifier';
 
 interface XUser {
@@ -43,7 +50,9 @@ export function createXSandbox(credentials: Record<string, Record<string, string
       method: req.method,
       baseUrl: `http://${req.headers.host}${req.url.pathname}`,
       query: req.url.searchParams,
-      formBody: ct.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(req.body.toString('utf8')) : undefined,
+      formBody: ct.startsWith('application/x-www-form-urlencoded')
+        ? new URLSearchParams(req.body.toString('utf8'))
+        : undefined,
       authorization: req.headers.authorization,
       consumerSecretOf: (k) => consumers.get(k),
       tokenSecretOf: (t) => users.get(t)?.accessSecret,
@@ -56,11 +65,20 @@ export function createXSandbox(credentials: Record<string, Record<string, string
       sb.count('revokedRefusals', user.accountId);
       return { status: 401, body: unauthorized };
     }
-    const limited = sb.rateLimitReply(user.accountId, { title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 });
+    const limited = sb.rateLimitReply(user.accountId, {
+      title: 'Too Many Requests',
+      detail: 'Too Many Requests',
+      type: 'about:blank',
+      status: 429,
+    });
     return limited ?? user;
   }
 
-  const ok = (user: XUser, status: number, body: unknown): SandboxReply => ({ status, body, headers: sb.rateHeaders(user.accountId) });
+  const ok = (user: XUser, status: number, body: unknown): SandboxReply => ({
+    status,
+    body,
+    headers: sb.rateHeaders(user.accountId),
+  });
 
   sb.route('POST', '/2/media/upload/initialize', async (req) => {
     const user = await authenticate(req);
@@ -78,8 +96,11 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     const user = await authenticate(req);
     if ('status' in user) return user;
     const m = media.get(req.params.id);
-    if (!m || m.accountId !== user.accountId) return ok(user, 400, { title: 'Invalid Request', detail: 'unknown media', status: 400 });
-    const part = parseMultipart(req.body, String(req.headers['content-type'])).find((p) => p.name === 'media');
+    if (!m || m.accountId !== user.accountId)
+      return ok(user, 400, { title: 'Invalid Request', detail: 'unknown media', status: 400 });
+    const part = parseMultipart(req.body, String(req.headers['content-type'])).find(
+      (p) => p.name === 'media',
+    );
     if (!part) return ok(user, 400, { title: 'Invalid Request', detail: 'no media part', status: 400 });
     m.chunks.push(part.data);
     return ok(user, 200, {});
@@ -89,9 +110,12 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     const user = await authenticate(req);
     if ('status' in user) return user;
     const m = media.get(req.params.id);
-    if (!m || m.accountId !== user.accountId) return ok(user, 400, { title: 'Invalid Request', detail: 'unknown media', status: 400 });
+    if (!m || m.accountId !== user.accountId)
+      return ok(user, 400, { title: 'Invalid Request', detail: 'unknown media', status: 400 });
     m.finalized = true;
-    return ok(user, 200, { data: { id: m.id, media_key: `3_${m.id}`, size: Buffer.concat(m.chunks).length } });
+    return ok(user, 200, {
+      data: { id: m.id, media_key: `3_${m.id}`, size: Buffer.concat(m.chunks).length },
+    });
   });
 
   sb.route('POST', '/2/media/metadata', async (req) => {
@@ -99,10 +123,15 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     if ('status' in user) return user;
     const b = json(req);
     const m = media.get(String(b.id));
-    if (!m || m.accountId !== user.accountId) return ok(user, 400, { title: 'Invalid Request', detail: 'unknown media', status: 400 });
+    if (!m || m.accountId !== user.accountId)
+      return ok(user, 400, { title: 'Invalid Request', detail: 'unknown media', status: 400 });
     const alt = b.metadata?.alt_text?.text;
     if (typeof alt !== 'string' || alt.length > 1000) {
-      return ok(user, 400, { title: 'Invalid Request', detail: 'alt_text.text must be 1-1000 characters', status: 400 });
+      return ok(user, 400, {
+        title: 'Invalid Request',
+        detail: 'alt_text.text must be 1-1000 characters',
+        status: 400,
+      });
     }
     m.altText = alt;
     return ok(user, 200, { data: { id: m.id, associated_metadata: { alt_text: { text: alt } } } });
@@ -115,7 +144,11 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     const text = String(b.text ?? '');
     const parsed = twitterText.parseTweet(text);
     if (!text || !parsed.valid) {
-      return ok(user, 400, { title: 'Invalid Request', detail: `text invalid (weighted length ${parsed.weightedLength})`, status: 400 });
+      return ok(user, 400, {
+        title: 'Invalid Request',
+        detail: `text invalid (weighted length ${parsed.weightedLength})`,
+        status: 400,
+      });
     }
     const mediaIds: string[] = b.media?.media_ids ?? [];
     const attached = mediaIds.map((id) => media.get(String(id)));
@@ -126,20 +159,24 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     if (replyTo && !sb.posts.some((p) => p.id === replyTo && !p.deletedAt)) {
       return ok(user, 400, { title: 'Invalid Request', detail: 'reply target not found', status: 400 });
     }
-    if (sb.failBeforeCommit(user.accountId)) return ok(user, 503, { title: 'Service Unavailable', status: 503 });
+    if (sb.failBeforeCommit(user.accountId))
+      return ok(user, 503, { title: 'Service Unavailable', status: 503 });
     const image = attached[0] ? Buffer.concat(attached[0].chunks) : null;
-    const post = sb.store({
-      id: nextId(),
-      accountId: user.accountId,
-      kind: 'tweet',
-      text,
-      hasImage: !!image,
-      imageIsPng: isPng(image),
-      imageBytes: image?.length ?? 0,
-      altText: attached[0]?.altText ?? null,
-      replyTo,
-      extra: { userId: user.userId },
-    }, image);
+    const post = sb.store(
+      {
+        id: nextId(),
+        accountId: user.accountId,
+        kind: 'tweet',
+        text,
+        hasImage: !!image,
+        imageIsPng: isPng(image),
+        imageBytes: image?.length ?? 0,
+        altText: attached[0]?.altText ?? null,
+        replyTo,
+        extra: { userId: user.userId },
+      },
+      image,
+    );
     for (const m of attached) media.delete(m!.id); // keep memory flat under benchmarks
     if (sb.hangAfterCommit(user.accountId, res)) return 'handled';
     return ok(user, 201, { data: { id: post.id, text: post.text, edit_history_tweet_ids: [post.id] } });
@@ -149,8 +186,10 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     const user = await authenticate(req);
     if ('status' in user) return user;
     const post = sb.posts.find((p) => p.id === req.params.id && p.kind === 'tweet');
-    if (!post || post.deletedAt) return ok(user, 404, { title: 'Not Found Error', detail: 'Could not find tweet', status: 404 });
-    if (post.accountId !== user.accountId) return ok(user, 403, { title: 'Forbidden', detail: 'not your tweet', status: 403 });
+    if (!post || post.deletedAt)
+      return ok(user, 404, { title: 'Not Found Error', detail: 'Could not find tweet', status: 404 });
+    if (post.accountId !== user.accountId)
+      return ok(user, 403, { title: 'Forbidden', detail: 'not your tweet', status: 403 });
     post.deletedAt = new Date().toISOString();
     return ok(user, 200, { data: { deleted: true } });
   });
@@ -164,7 +203,10 @@ export function createXSandbox(credentials: Record<string, Record<string, string
       .slice(-max)
       .reverse()
       .map((p) => ({ id: p.id, text: p.text, edit_history_tweet_ids: [p.id] }));
-    const meta = { result_count: tweets.length, ...(tweets.length ? { newest_id: tweets[0].id, oldest_id: tweets[tweets.length - 1].id } : {}) };
+    const meta = {
+      result_count: tweets.length,
+      ...(tweets.length ? { newest_id: tweets[0].id, oldest_id: tweets[tweets.length - 1].id } : {}),
+    };
     return ok(user, 200, tweets.length ? { data: tweets, meta } : { meta });
   });
 

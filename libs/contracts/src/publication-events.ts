@@ -32,7 +32,12 @@ export const publicationSucceededSchema = z
   .strict();
 export type PublicationSucceeded = z.infer<typeof publicationSucceededSchema>;
 
-export const PUBLICATION_FAILURE_REASONS = ['auth_revoked', 'bad_content', 'not_configured', 'exhausted'] as const;
+export const PUBLICATION_FAILURE_REASONS = [
+  'auth_revoked',
+  'bad_content',
+  'not_configured',
+  'exhausted',
+] as const;
 export type PublicationFailureReason = (typeof PUBLICATION_FAILURE_REASONS)[number];
 
 export const publicationFailedSchema = z

@@ -8,7 +8,9 @@ import { PendingDispatcher } from '../publishing/pending.dispatcher';
 import { AccountRegistry, presentAccount } from './account.registry';
 import { accountDefinitionSchema, rateLimitPolicySchema } from './accounts.catalog';
 
-const addAccountSchema = accountDefinitionSchema.extend({ credentials: z.record(z.string(), z.string()).optional() });
+const addAccountSchema = accountDefinitionSchema.extend({
+  credentials: z.record(z.string(), z.string()).optional(),
+});
 const patchAccountSchema = z
   .object({
     enabled: z.boolean().optional(),
@@ -72,7 +74,10 @@ export class AccountController {
   }
 
   @Patch(':id')
-  async update(@Param('id') id: string, @Body(new ZodBodyPipe(patchAccountSchema)) body: z.infer<typeof patchAccountSchema>) {
+  async update(
+    @Param('id') id: string,
+    @Body(new ZodBodyPipe(patchAccountSchema)) body: z.infer<typeof patchAccountSchema>,
+  ) {
     const row = await this.registry.get(id);
     if (!row) throw notFound('ACCOUNT_NOT_FOUND', 'La cuenta no existe.');
     await this.db.query(
@@ -96,7 +101,10 @@ export class AccountController {
 
   /** Rotates the account's credentials (re-encrypted under the current key) and clears a revoked status. */
   @Put(':id/credentials')
-  async rotate(@Param('id') id: string, @Body(new ZodBodyPipe(credentialsSchema)) body: z.infer<typeof credentialsSchema>) {
+  async rotate(
+    @Param('id') id: string,
+    @Body(new ZodBodyPipe(credentialsSchema)) body: z.infer<typeof credentialsSchema>,
+  ) {
     const row = await this.registry.get(id);
     if (!row) throw notFound('ACCOUNT_NOT_FOUND', 'La cuenta no existe.');
     await this.registry.setCredentials(id, this.checkCredentials(row.platform, body.credentials));
@@ -104,10 +112,17 @@ export class AccountController {
     return this.get(id);
   }
 
-  private checkCredentials(platform: (typeof PLATFORMS)[number], credentials: unknown): Record<string, string> {
+  private checkCredentials(
+    platform: (typeof PLATFORMS)[number],
+    credentials: unknown,
+  ): Record<string, string> {
     const parsed = this.registry.validateCredentialsSafe(platform, credentials);
     if (!parsed) {
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_CREDENTIALS', 'Las credenciales no tienen el formato de la plataforma.');
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'INVALID_CREDENTIALS',
+        'Las credenciales no tienen el formato de la plataforma.',
+      );
     }
     return parsed;
   }

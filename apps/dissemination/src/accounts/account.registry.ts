@@ -43,7 +43,13 @@ export const CREDENTIALS_SCHEMAS: Record<Platform, z.ZodType<Record<string, stri
     .strict(),
   facebook: z.object({ pageId: z.string().min(1), pageAccessToken: z.string().min(1) }).strict(),
   webhook: z
-    .object({ url: z.string().url().regex(/^https?:\/\//), secret: z.string().min(16) })
+    .object({
+      url: z
+        .string()
+        .url()
+        .regex(/^https?:\/\//),
+      secret: z.string().min(16),
+    })
     .strict()
     .transform((c) => ({ ...c, url: c.url.replace(/\/+$/, '') })),
 };
@@ -109,7 +115,11 @@ export class AccountRegistry {
   }
 
   /** Stores new credentials (rotation) and clears a revoked status: the next jobs use them. */
-  async setCredentials(id: string, credentials: Record<string, string>, manager: EntityManager = this.db.manager) {
+  async setCredentials(
+    id: string,
+    credentials: Record<string, string>,
+    manager: EntityManager = this.db.manager,
+  ) {
     const { ciphertext, keyId } = this.cipher.encrypt(id, credentials);
     await manager.query(
       `UPDATE dissemination.accounts

@@ -17,7 +17,8 @@ export class CredentialsCipher {
     if (!entries.length) throw new Error('CREDENTIALS_KEYS: no key given');
     for (const entry of entries) {
       const [id, b64] = entry.split(':');
-      if (!id || !/^[A-Za-z0-9_-]+$/.test(id) || !b64) throw new Error('CREDENTIALS_KEYS: expected id:base64key');
+      if (!id || !/^[A-Za-z0-9_-]+$/.test(id) || !b64)
+        throw new Error('CREDENTIALS_KEYS: expected id:base64key');
       const key = Buffer.from(b64, 'base64');
       if (key.length !== 32) throw new Error(`CREDENTIALS_KEYS: key ${id} must be 32 bytes`);
       this.keys.set(id, key);
@@ -42,7 +43,9 @@ export class CredentialsCipher {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(accountId));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    const text = Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    const text = Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString(
+      'utf8',
+    );
     return JSON.parse(text) as T;
   }
 

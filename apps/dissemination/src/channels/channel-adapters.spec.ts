@@ -11,7 +11,13 @@ import { WebhookAdapter } from './webhook.adapter';
 import { XAdapter } from './x.adapter';
 
 const creds = {
-  'ssp-x': { consumerKey: 'ck', consumerSecret: 'cs!*()', accessToken: 'tok-1', accessSecret: 'sec 1', userId: '42' },
+  'ssp-x': {
+    consumerKey: 'ck',
+    consumerSecret: 'cs!*()',
+    accessToken: 'tok-1',
+    accessSecret: 'sec 1',
+    userId: '42',
+  },
   'ssp-fb': { pageId: '555', pageAccessToken: 'page-token' },
   'partner-a': { url: 'http://placeholder/hooks/partner-a', secret: 'partner-secret-0123456789' },
 };
@@ -49,12 +55,40 @@ describe('channel adapters against the sandboxes', () => {
     sandboxes.push(sb);
     const base = await start(sb);
     const x = new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 2000 });
-    const account: ChannelAccount = { id: 'ssp-x', platform: 'x', handle: '@SSP', credentials: creds['ssp-x'] };
+    const account: ChannelAccount = {
+      id: 'ssp-x',
+      platform: 'x',
+      handle: '@SSP',
+      credentials: creds['ssp-x'],
+    };
     const ids: string[] = [];
-    const res = await x.post(account, { text: 'Hola #AlertaRosa Folio X (v1)', image: { png, altText: 'alt' }, marker: 'Folio X (v1)', idempotencyKey: 'k' }, async (id) => void ids.push(id));
+    const res = await x.post(
+      account,
+      {
+        text: 'Hola #AlertaRosa Folio X (v1)',
+        image: { png, altText: 'alt' },
+        marker: 'Folio X (v1)',
+        idempotencyKey: 'k',
+      },
+      async (id) => void ids.push(id),
+    );
     expect(ids).toEqual([res.remoteId]);
-    expect(sb.posts[0]).toMatchObject({ hasImage: true, imageIsPng: true, altText: 'alt', accountId: 'ssp-x' });
-    const reply = await x.post(account, { text: 'Actualización Folio X (v2)', replyToRemoteId: res.remoteId, marker: 'Folio X (v2)', idempotencyKey: 'k2' }, async () => undefined);
+    expect(sb.posts[0]).toMatchObject({
+      hasImage: true,
+      imageIsPng: true,
+      altText: 'alt',
+      accountId: 'ssp-x',
+    });
+    const reply = await x.post(
+      account,
+      {
+        text: 'Actualización Folio X (v2)',
+        replyToRemoteId: res.remoteId,
+        marker: 'Folio X (v2)',
+        idempotencyKey: 'k2',
+      },
+      async () => undefined,
+    );
     expect(sb.posts[1].replyTo).toBe(res.remoteId);
     expect((await x.findByMarker(account, 'Folio X (v1)'))?.remoteId).toBe(res.remoteId);
     expect(await x.findByMarker(account, 'Folio Y')).toBeNull();
@@ -71,15 +105,25 @@ describe('channel adapters against the sandboxes', () => {
     ).rejects.toBeInstanceOf(AuthRevokedError);
 
     sb.faultsOf('ssp-x').rateLimitedUntil = Date.now() + 1500;
-    const err = await x.post(account, { text: 'x', marker: 'm', idempotencyKey: 'k' }, async () => undefined).catch((e) => e);
+    const err = await x
+      .post(account, { text: 'x', marker: 'm', idempotencyKey: 'k' }, async () => undefined)
+      .catch((e) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
-    expect((err as RateLimitedError).resetAt.getTime()).toBeGreaterThanOrEqual(sb.faultsOf('ssp-x').rateLimitedUntil);
+    expect((err as RateLimitedError).resetAt.getTime()).toBeGreaterThanOrEqual(
+      sb.faultsOf('ssp-x').rateLimitedUntil,
+    );
     sb.faultsOf('ssp-x').rateLimitedUntil = 0;
 
     const quick = new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 300 });
     sb.faultsOf('ssp-x').timeoutAfterCommit = 1;
-    await expect(quick.post(account, { text: 'amb Folio Z (v1)', marker: 'Folio Z (v1)', idempotencyKey: 'k' }, async () => undefined)).rejects.toBeInstanceOf(AmbiguousError);
-    expect((await quick.findByMarker(account, 'Folio Z (v1)'))).not.toBeNull();
+    await expect(
+      quick.post(
+        account,
+        { text: 'amb Folio Z (v1)', marker: 'Folio Z (v1)', idempotencyKey: 'k' },
+        async () => undefined,
+      ),
+    ).rejects.toBeInstanceOf(AmbiguousError);
+    expect(await quick.findByMarker(account, 'Folio Z (v1)')).not.toBeNull();
   });
 
   it('posts a photo on a Facebook page with alt text, finds and deletes it; a revoked token is AuthRevoked', async () => {
@@ -87,10 +131,33 @@ describe('channel adapters against the sandboxes', () => {
     sandboxes.push(sb);
     const base = await start(sb);
     const fb = new FacebookAdapter({ graphBaseUrl: base, graphVersion: 'v21.0', timeoutMs: 2000 });
-    const account: ChannelAccount = { id: 'ssp-fb', platform: 'facebook', handle: 'SSP', credentials: creds['ssp-fb'] };
-    const res = await fb.post(account, { text: 'Hola Folio F (v1)', image: { png, altText: 'alt fb' }, marker: 'Folio F (v1)', idempotencyKey: 'k' }, async () => undefined);
-    expect(sb.posts[0]).toMatchObject({ id: res.remoteId, hasImage: true, imageIsPng: true, altText: 'alt fb' });
-    await fb.post(account, { text: 'Aviso Folio F (v3)', marker: 'Folio F (v3)', idempotencyKey: 'k' }, async () => undefined);
+    const account: ChannelAccount = {
+      id: 'ssp-fb',
+      platform: 'facebook',
+      handle: 'SSP',
+      credentials: creds['ssp-fb'],
+    };
+    const res = await fb.post(
+      account,
+      {
+        text: 'Hola Folio F (v1)',
+        image: { png, altText: 'alt fb' },
+        marker: 'Folio F (v1)',
+        idempotencyKey: 'k',
+      },
+      async () => undefined,
+    );
+    expect(sb.posts[0]).toMatchObject({
+      id: res.remoteId,
+      hasImage: true,
+      imageIsPng: true,
+      altText: 'alt fb',
+    });
+    await fb.post(
+      account,
+      { text: 'Aviso Folio F (v3)', marker: 'Folio F (v3)', idempotencyKey: 'k' },
+      async () => undefined,
+    );
     expect(sb.posts[1]).toMatchObject({ kind: 'feed', hasImage: false });
     expect((await fb.findByMarker(account, 'Folio F (v1)'))?.remoteId).toBe(res.remoteId);
     await fb.delete(account, res.remoteId);
@@ -105,16 +172,33 @@ describe('channel adapters against the sandboxes', () => {
     sandboxes.push(sb);
     const base = await start(sb);
     const hook = new WebhookAdapter({ timeoutMs: 2000 });
-    const account: ChannelAccount = { id: 'partner-a', platform: 'webhook', handle: 'A', credentials: { ...creds['partner-a'], url: `${base}/hooks/partner-a` } };
-    const a = await hook.post(account, { text: 't', image: { png, altText: 'alt' }, marker: 'm', idempotencyKey: 'same' }, async () => undefined);
-    const b = await hook.post(account, { text: 't', marker: 'm', idempotencyKey: 'same' }, async () => undefined);
+    const account: ChannelAccount = {
+      id: 'partner-a',
+      platform: 'webhook',
+      handle: 'A',
+      credentials: { ...creds['partner-a'], url: `${base}/hooks/partner-a` },
+    };
+    const a = await hook.post(
+      account,
+      { text: 't', image: { png, altText: 'alt' }, marker: 'm', idempotencyKey: 'same' },
+      async () => undefined,
+    );
+    const b = await hook.post(
+      account,
+      { text: 't', marker: 'm', idempotencyKey: 'same' },
+      async () => undefined,
+    );
     expect(b.remoteId).toBe(a.remoteId);
     expect(sb.posts).toHaveLength(1);
     expect(sb.posts[0]).toMatchObject({ hasImage: true, imageIsPng: true });
     await hook.delete(account, a.remoteId);
     expect(sb.posts[0].deletedAt).not.toBeNull();
     await expect(
-      hook.post({ ...account, credentials: { ...account.credentials, secret: 'another-secret-123456' } }, { text: 't', marker: 'm', idempotencyKey: 'k' }, async () => undefined),
+      hook.post(
+        { ...account, credentials: { ...account.credentials, secret: 'another-secret-123456' } },
+        { text: 't', marker: 'm', idempotencyKey: 'k' },
+        async () => undefined,
+      ),
     ).rejects.toBeInstanceOf(AuthRevokedError);
   });
 });

@@ -38,7 +38,11 @@ export interface RemotePost {
  */
 export interface ChannelAdapter {
   readonly platform: Platform;
-  post(account: ChannelAccount, request: PostRequest, onRemoteId: (id: string) => Promise<void>): Promise<RemotePost>;
+  post(
+    account: ChannelAccount,
+    request: PostRequest,
+    onRemoteId: (id: string) => Promise<void>,
+  ): Promise<RemotePost>;
   /** Looks through the account's recent posts for one carrying `marker`. */
   findByMarker(account: ChannelAccount, marker: string): Promise<RemotePost | null>;
   /** Deletes a post; a post that is already gone counts as deleted. */

@@ -27,7 +27,11 @@ export class FacebookAdapter implements ChannelAdapter {
 
   constructor(private readonly options: FacebookAdapterOptions) {}
 
-  async post(account: ChannelAccount, req: PostRequest, onRemoteId: (id: string) => Promise<void>): Promise<RemotePost> {
+  async post(
+    account: ChannelAccount,
+    req: PostRequest,
+    onRemoteId: (id: string) => Promise<void>,
+  ): Promise<RemotePost> {
     const { pageId, pageAccessToken } = account.credentials;
     let body: FormData | URLSearchParams;
     let path: string;
@@ -98,7 +102,9 @@ export class FacebookAdapter implements ChannelAdapter {
     }
     if (goneOk && (res.status === 404 || (e.code === 100 && e.error_subcode === 33))) return {} as T;
     if (res.status >= 500 || e.is_transient) {
-      throw creates ? new AmbiguousError(`facebook ${res.status}`) : new TransientError(`facebook ${res.status}`);
+      throw creates
+        ? new AmbiguousError(`facebook ${res.status}`)
+        : new TransientError(`facebook ${res.status}`);
     }
     throw new BadContentError(`facebook ${res.status}/${e.code}: ${(e.message ?? '').slice(0, 200)}`);
   }

@@ -7,9 +7,13 @@ import { AmbiguousError, TransientError } from './channel.errors';
 export function fetchFailure(platform: string, err: unknown, creates: boolean): Error {
   const e = err as Error & { cause?: NodeJS.ErrnoException };
   const code = e.cause?.code ?? e.name;
-  const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(
-    code ?? '',
-  );
+  const neverSent = [
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'UND_ERR_CONNECT_TIMEOUT',
+  ].includes(code ?? '');
   const msg = `${platform} request: ${code ?? e.message}`;
   return creates && !neverSent ? new AmbiguousError(msg) : new TransientError(msg);
 }

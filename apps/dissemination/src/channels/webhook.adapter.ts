@@ -1,6 +1,12 @@
 import { createHmac } from 'crypto';
 import { ChannelAccount, ChannelAdapter, PostRequest, RemotePost } from './channel.adapter';
-import { AuthRevokedError, BadContentError, ChannelError, RateLimitedError, TransientError } from './channel.errors';
+import {
+  AuthRevokedError,
+  BadContentError,
+  ChannelError,
+  RateLimitedError,
+  TransientError,
+} from './channel.errors';
 import { fetchFailure, resetFromHeaders } from './http-failure';
 
 export interface WebhookAdapterOptions {
@@ -24,7 +30,11 @@ export class WebhookAdapter implements ChannelAdapter {
 
   constructor(private readonly options: WebhookAdapterOptions) {}
 
-  async post(account: ChannelAccount, req: PostRequest, onRemoteId: (id: string) => Promise<void>): Promise<RemotePost> {
+  async post(
+    account: ChannelAccount,
+    req: PostRequest,
+    onRemoteId: (id: string) => Promise<void>,
+  ): Promise<RemotePost> {
     const body = JSON.stringify({
       type: 'alerta-rosa.publication',
       idempotencyKey: req.idempotencyKey,
@@ -37,7 +47,13 @@ export class WebhookAdapter implements ChannelAdapter {
       data: req.data ?? {},
     });
     const json = await this.withRetries(() =>
-      this.send<{ id: string; url?: string }>(account, 'POST', account.credentials.url, body, req.idempotencyKey),
+      this.send<{ id: string; url?: string }>(
+        account,
+        'POST',
+        account.credentials.url,
+        body,
+        req.idempotencyKey,
+      ),
     );
     await onRemoteId(json.id);
     return { remoteId: json.id, url: json.url ?? null };
@@ -59,7 +75,8 @@ export class WebhookAdapter implements ChannelAdapter {
       try {
         return await fn();
       } catch (err) {
-        const retriable = err instanceof ChannelError && (err.kind === 'transient' || err.kind === 'ambiguous');
+        const retriable =
+          err instanceof ChannelError && (err.kind === 'transient' || err.kind === 'ambiguous');
         if (!retriable || attempt >= retries) throw err;
         await new Promise((r) => setTimeout(r, (this.options.retryDelayMs ?? 200) * 2 ** attempt));
       }

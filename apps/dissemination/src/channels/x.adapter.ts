@@ -50,12 +50,20 @@ export class XAdapter implements ChannelAdapter {
       : new https.Agent({ keepAlive: true, maxSockets: 64 });
   }
 
-  async post(account: ChannelAccount, req: PostRequest, onRemoteId: (id: string) => Promise<void>): Promise<RemotePost> {
+  async post(
+    account: ChannelAccount,
+    req: PostRequest,
+    onRemoteId: (id: string) => Promise<void>,
+  ): Promise<RemotePost> {
     const client = this.client(account);
     let mediaIds: [string] | undefined;
     if (req.image) {
-      const mediaId = await guard('safe', () => client.v2.uploadMedia(req.image!.png, { media_type: 'image/png' }));
-      await guard('safe', () => client.v2.createMediaMetadata(mediaId, { alt_text: { text: req.image!.altText } }));
+      const mediaId = await guard('safe', () =>
+        client.v2.uploadMedia(req.image!.png, { media_type: 'image/png' }),
+      );
+      await guard('safe', () =>
+        client.v2.createMediaMetadata(mediaId, { alt_text: { text: req.image!.altText } }),
+      );
       mediaIds = [mediaId];
     }
     const created = await guard('create', () =>
@@ -100,7 +108,12 @@ export class XAdapter implements ChannelAdapter {
     if (!client) {
       for (const k of this.clients.keys()) if (k.startsWith(`${account.id}:`)) this.clients.delete(k);
       client = new TwitterApi(
-        { appKey: c.consumerKey, appSecret: c.consumerSecret, accessToken: c.accessToken, accessSecret: c.accessSecret },
+        {
+          appKey: c.consumerKey,
+          appSecret: c.consumerSecret,
+          accessToken: c.accessToken,
+          accessSecret: c.accessSecret,
+        },
         { plugins: [baseUrlPlugin(this.options)], httpAgent: this.agent },
       );
       this.clients.set(key, client);
@@ -133,11 +146,15 @@ async function guard<T>(step: 'safe' | 'create', call: () => Promise<T>, notFoun
       throw new BadContentError(`x ${err.code}: ${detail(err)}`);
     }
     if (err instanceof ApiPartialResponseError) {
-      throw step === 'create' ? new AmbiguousError('x partial response') : new TransientError('x partial response');
+      throw step === 'create'
+        ? new AmbiguousError('x partial response')
+        : new TransientError('x partial response');
     }
     if (err instanceof ApiRequestError) {
       const cause = err.requestError as NodeJS.ErrnoException;
-      const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(cause?.code ?? '');
+      const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(
+        cause?.code ?? '',
+      );
       const msg = `x request: ${cause?.code ?? cause?.message ?? 'error'}`;
       throw step === 'create' && !neverSent ? new AmbiguousError(msg) : new TransientError(msg);
     }

@@ -36,7 +36,9 @@ export class FichaCardRenderer {
 
   async renderNow(input: CardInput): Promise<Buffer> {
     const photo = input.ficha.photoUrl ? await this.fetchPhoto(input.ficha.photoUrl) : null;
-    return sharp(Buffer.from(cardSvg(input, photo))).png({ compressionLevel: 6 }).toBuffer();
+    return sharp(Buffer.from(cardSvg(input, photo)))
+      .png({ compressionLevel: 6 })
+      .toBuffer();
   }
 
   private async fetchPhoto(url: string): Promise<Buffer | null> {
@@ -63,7 +65,10 @@ export function cardSvg(input: CardInput, photoJpeg: Buffer | null): string {
   const nameLines = wrap(f.fullName.toUpperCase(), photoJpeg ? 22 : 30).slice(0, 3);
   const textX = photoJpeg ? 520 : 80;
   const lastSeen = wrap(`Vista por última vez: ${formatLastSeen(f.lastSeenAt)}`, photoJpeg ? 30 : 42);
-  const where = wrap(`En: ${f.municipalityName}${f.lastSeenPlace ? `, ${f.lastSeenPlace}` : ''}`, photoJpeg ? 30 : 42).slice(0, 3);
+  const where = wrap(
+    `En: ${f.municipalityName}${f.lastSeenPlace ? `, ${f.lastSeenPlace}` : ''}`,
+    photoJpeg ? 30 : 42,
+  ).slice(0, 3);
   let y = 330;
   const texts: string[] = [];
   for (const l of nameLines) {

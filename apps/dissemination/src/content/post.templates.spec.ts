@@ -1,6 +1,12 @@
 import { CredentialsCipher } from '../accounts/credentials.cipher';
 import { jitteredBackoff } from '../publishing/account-queues';
-import { X_MAX_WEIGHTED_LENGTH, publicationMarker, renderAltText, renderPostText, weightedLength } from './post.templates';
+import {
+  X_MAX_WEIGHTED_LENGTH,
+  publicationMarker,
+  renderAltText,
+  renderPostText,
+  weightedLength,
+} from './post.templates';
 
 const phones = [
   { label: 'Emergencias', number: '911' },
@@ -13,7 +19,8 @@ const ficha = {
   municipalityCode: '20397',
   municipalityName: 'Heroica Ciudad de Huajuapan de León',
   lastSeenAt: '2026-11-27T23:30:00Z',
-  lastSeenPlace: 'Terminal de autobuses, saliendo hacia la carretera federal 190 rumbo a la ciudad de Oaxaca, con mochila rosa',
+  lastSeenPlace:
+    'Terminal de autobuses, saliendo hacia la carretera federal 190 rumbo a la ciudad de Oaxaca, con mochila rosa',
   description: 'Complexión delgada, cabello largo negro, vestía sudadera gris.',
 };
 
@@ -21,7 +28,15 @@ describe('post templates', () => {
   it('keeps every X text within 280 weighted characters, with the folio marker, even for long fichas', () => {
     for (const kind of ['activation', 'update', 'located_notice'] as const) {
       for (const regions of [['Mixteca'], ['Costa', 'Istmo']]) {
-        const text = renderPostText({ kind, platform: 'x', folio: 'AR-2026-0042', version: 3, ficha, accountRegions: regions, phones });
+        const text = renderPostText({
+          kind,
+          platform: 'x',
+          folio: 'AR-2026-0042',
+          version: 3,
+          ficha,
+          accountRegions: regions,
+          phones,
+        });
         expect(weightedLength(text)).toBeLessThanOrEqual(X_MAX_WEIGHTED_LENGTH);
         expect(text).toContain(publicationMarker('AR-2026-0042', 3));
         expect(text).toContain('#AlertaRosa');
@@ -31,7 +46,15 @@ describe('post templates', () => {
   });
 
   it('shows last-seen time in Mexico City time and the contact numbers', () => {
-    const text = renderPostText({ kind: 'activation', platform: 'facebook', folio: 'AR-2026-0042', version: 1, ficha, accountRegions: [], phones });
+    const text = renderPostText({
+      kind: 'activation',
+      platform: 'facebook',
+      folio: 'AR-2026-0042',
+      version: 1,
+      ficha,
+      accountRegions: [],
+      phones,
+    });
     expect(text).toContain('27 de noviembre de 2026'); // 23:30 UTC is 17:30 in Oaxaca the same day
     expect(text).toMatch(/5:30|17:30/);
     expect(text).toContain('911');
@@ -40,7 +63,15 @@ describe('post templates', () => {
   });
 
   it('located notice never carries personal data of the ficha', () => {
-    const text = renderPostText({ kind: 'located_notice', platform: 'x', folio: 'AR-2026-0042', version: 4, ficha, accountRegions: [], phones });
+    const text = renderPostText({
+      kind: 'located_notice',
+      platform: 'x',
+      folio: 'AR-2026-0042',
+      version: 4,
+      ficha,
+      accountRegions: [],
+      phones,
+    });
     expect(text).toContain('LOCALIZADA');
     expect(text).not.toContain('María');
   });

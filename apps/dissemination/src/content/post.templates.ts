@@ -28,7 +28,12 @@ export function publicationMarker(folio: string, version: number): string {
 
 // Building an Intl formatter is expensive (ICU); build each once.
 const LONG_DATE = new Intl.DateTimeFormat('es-MX', { timeZone: TZ, dateStyle: 'long', timeStyle: 'short' });
-const SHORT_DATE = new Intl.DateTimeFormat('es-MX', { timeZone: TZ, dateStyle: 'short', timeStyle: 'short', hour12: false });
+const SHORT_DATE = new Intl.DateTimeFormat('es-MX', {
+  timeZone: TZ,
+  dateStyle: 'short',
+  timeStyle: 'short',
+  hour12: false,
+});
 
 export function formatLastSeen(iso: string): string {
   return LONG_DATE.format(new Date(iso));
@@ -59,17 +64,26 @@ export function renderPostText(ctx: PostContext): string {
   throw new Error(`post text for ${ctx.folio} does not fit ${X_MAX_WEIGHTED_LENGTH} weighted characters`);
 }
 
-function compose(ctx: PostContext, v: { long: boolean; withPlace: boolean; nameMax: number; compact?: boolean }): string {
+function compose(
+  ctx: PostContext,
+  v: { long: boolean; withPlace: boolean; nameMax: number; compact?: boolean },
+): string {
   const f = ctx.ficha;
-  const name = f.fullName.length > v.nameMax ? `${f.fullName.slice(0, v.nameMax - 1).trimEnd()}…` : f.fullName;
+  const name =
+    f.fullName.length > v.nameMax ? `${f.fullName.slice(0, v.nameMax - 1).trimEnd()}…` : f.fullName;
   const lead = ctx.accountRegions.length === 1 ? `📍 Región ${ctx.accountRegions[0]}\n` : '';
   const marker = publicationMarker(ctx.folio, ctx.version);
   const seen = v.compact ? formatLastSeenShort(f.lastSeenAt) : formatLastSeen(f.lastSeenAt);
   const municipality = v.compact ? shorten(f.municipalityName, v.nameMax + 4) : f.municipalityName;
-  const where = [municipality, v.withPlace && f.lastSeenPlace ? shorten(f.lastSeenPlace, v.long ? 300 : 60) : null]
+  const where = [
+    municipality,
+    v.withPlace && f.lastSeenPlace ? shorten(f.lastSeenPlace, v.long ? 300 : 60) : null,
+  ]
     .filter(Boolean)
     .join(', ');
-  const phones = ctx.phones.map((p) => (v.long ? `${p.label}: ${p.number}` : p.number)).join(v.long ? ' · ' : ', ');
+  const phones = ctx.phones
+    .map((p) => (v.long ? `${p.label}: ${p.number}` : p.number))
+    .join(v.long ? ' · ' : ', ');
   const lines: string[] = [];
   switch (ctx.kind) {
     case 'activation':
@@ -89,7 +103,9 @@ function compose(ctx: PostContext, v: { long: boolean; withPlace: boolean; nameM
     case 'located_notice':
       lines.push(`${lead}✅ LOCALIZADA · #AlertaRosa #Oaxaca`);
       lines.push('La persona de esta ficha fue localizada con vida.');
-      lines.push('Gracias a la ciudadanía y a los medios por difundir. Por respeto a su privacidad, retiramos la ficha y su fotografía.');
+      lines.push(
+        'Gracias a la ciudadanía y a los medios por difundir. Por respeto a su privacidad, retiramos la ficha y su fotografía.',
+      );
       break;
   }
   lines.push(marker);
@@ -101,7 +117,12 @@ function shorten(text: string, max: number): string {
 }
 
 /** Alt text of the ficha card image (what a screen reader says). */
-export function renderAltText(folio: string, ficha: PublicFicha, phones: ContactPhone[], withPhoto: boolean): string {
+export function renderAltText(
+  folio: string,
+  ficha: PublicFicha,
+  phones: ContactPhone[],
+  withPhoto: boolean,
+): string {
   const parts = [
     `Ficha de búsqueda Alerta Rosa, folio ${folio}.`,
     `${withPhoto ? 'Fotografía de' : 'Datos de'} ${ficha.fullName}, ${ficha.age} años.`,

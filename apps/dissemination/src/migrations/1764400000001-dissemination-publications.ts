@@ -74,7 +74,9 @@ export class DisseminationPublications1764400000001 implements MigrationInterfac
     await q.query(
       `CREATE INDEX publications_pending_idx ON dissemination.publications (created_at) WHERE status = 'pending'`,
     );
-    await q.query(`CREATE INDEX publications_account_idx ON dissemination.publications (alert_id, account_id)`);
+    await q.query(
+      `CREATE INDEX publications_account_idx ON dissemination.publications (alert_id, account_id)`,
+    );
     await q.query(`
       CREATE TABLE dissemination.alert_withdrawals (
         alert_id        uuid PRIMARY KEY REFERENCES dissemination.alerts (alert_id),

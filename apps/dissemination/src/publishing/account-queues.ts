@@ -5,9 +5,14 @@ import type { Logger } from 'pino';
 import { AccountRow } from '../accounts/account.registry';
 import { DisseminationConfig } from '../dissemination.config';
 
-export type PublishingJob = { kind: 'post'; publicationId: string } | { kind: 'withdraw'; alertId: string; accountId: string };
+export type PublishingJob =
+  { kind: 'post'; publicationId: string } | { kind: 'withdraw'; alertId: string; accountId: string };
 
-export type JobHandler = (job: Job<PublishingJob>, token: string | undefined, worker: Worker<PublishingJob>) => Promise<void>;
+export type JobHandler = (
+  job: Job<PublishingJob>,
+  token: string | undefined,
+  worker: Worker<PublishingJob>,
+) => Promise<void>;
 
 interface AccountLane {
   queue: Queue<PublishingJob>;
@@ -24,7 +29,12 @@ export function accountQueueName(accountId: string): string {
 }
 
 /** Exponential backoff with full jitter in [delay/2, delay], capped. */
-export function jitteredBackoff(attemptsMade: number, baseMs: number, maxMs: number, random = Math.random): number {
+export function jitteredBackoff(
+  attemptsMade: number,
+  baseMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
   const delay = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
   return Math.round(delay / 2 + (random() * delay) / 2);
 }
@@ -55,7 +65,10 @@ export class AccountQueues {
       if (lane && lane.policy === policy) continue;
       if (!lane) {
         lane = {
-          queue: new Queue<PublishingJob>(accountQueueName(a.id), { connection: this.connection, prefix: this.config.QUEUE_PREFIX }),
+          queue: new Queue<PublishingJob>(accountQueueName(a.id), {
+            connection: this.connection,
+            prefix: this.config.QUEUE_PREFIX,
+          }),
           worker: null,
           policy,
         };
@@ -86,13 +99,20 @@ export class AccountQueues {
         maxStalledCount: 1_000,
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string) =>
-            jitteredBackoff(attemptsMade, c.RETRY_BASE_MS, type === WITHDRAW_BACKOFF ? c.WITHDRAWAL_RETRY_MAX_MS : c.RETRY_MAX_MS),
+            jitteredBackoff(
+              attemptsMade,
+              c.RETRY_BASE_MS,
+              type === WITHDRAW_BACKOFF ? c.WITHDRAWAL_RETRY_MAX_MS : c.RETRY_MAX_MS,
+            ),
         },
       },
     );
     worker.on('error', (err) => this.logger.warn({ accountId: a.id, err: err.message }, 'worker error'));
     worker.on('failed', (job, err) =>
-      this.logger.warn({ accountId: a.id, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'job attempt failed'),
+      this.logger.warn(
+        { accountId: a.id, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
+        'job attempt failed',
+      ),
     );
     return worker;
   }
@@ -101,7 +121,13 @@ export class AccountQueues {
     return this.lanes.get(accountId)?.queue;
   }
 
-  async add(accountId: string, jobId: string, data: PublishingJob, opts: JobsOptions, revive = false): Promise<boolean> {
+  async add(
+    accountId: string,
+    jobId: string,
+    data: PublishingJob,
+    opts: JobsOptions,
+    revive = false,
+  ): Promise<boolean> {
     const queue = this.queue(accountId);
     if (!queue) return false;
     if (revive) {
@@ -118,10 +144,15 @@ export class AccountQueues {
   }
 
   /** Adds many new jobs to one account's queue in one round trip. */
-  async addBulk(accountId: string, jobs: { jobId: string; data: PublishingJob; opts: JobsOptions }[]): Promise<boolean> {
+  async addBulk(
+    accountId: string,
+    jobs: { jobId: string; data: PublishingJob; opts: JobsOptions }[],
+  ): Promise<boolean> {
     const queue = this.queue(accountId);
     if (!queue) return false;
-    await queue.addBulk(jobs.map((j) => ({ name: j.data.kind, data: j.data, opts: { ...j.opts, jobId: j.jobId } })));
+    await queue.addBulk(
+      jobs.map((j) => ({ name: j.data.kind, data: j.data, opts: { ...j.opts, jobId: j.jobId } })),
+    );
     return true;
   }
 

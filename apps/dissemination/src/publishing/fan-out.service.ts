@@ -90,9 +90,10 @@ export class FanOutService {
       await this.createPublications(m, e, p.folio, p.version, 'located_notice', false);
     }
     if (!accounts.length) {
-      await m.query(`UPDATE dissemination.alert_withdrawals SET completed_at = clock_timestamp() WHERE alert_id = $1`, [
-        e.alertId,
-      ]);
+      await m.query(
+        `UPDATE dissemination.alert_withdrawals SET completed_at = clock_timestamp() WHERE alert_id = $1`,
+        [e.alertId],
+      );
       await this.outbox.append(m, TOPICS.publications, [
         createEnvelope({
           type: PUBLICATION_EVENT_TYPES.withdrawalCompleted,
@@ -132,7 +133,17 @@ export class FanOutService {
          ON CONFLICT ON CONSTRAINT publications_once_per_version DO NOTHING
          RETURNING 1)
        SELECT pg_notify($9, '') FROM (SELECT count(*) FROM created) c`,
-      [e.alertId, version, kind, folio, publicationMarker(folio, version), withImage, e.eventId, e.correlationId, PENDING_CHANNEL],
+      [
+        e.alertId,
+        version,
+        kind,
+        folio,
+        publicationMarker(folio, version),
+        withImage,
+        e.eventId,
+        e.correlationId,
+        PENDING_CHANNEL,
+      ],
     );
   }
 }

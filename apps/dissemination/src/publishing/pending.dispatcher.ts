@@ -45,8 +45,10 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   ) {
     this.logger = runtime.logger.child({ component: 'dispatcher' });
     this.config = runtime.config;
-    this.queues = new AccountQueues(this.config, runtime.logger.child({ component: 'queues' }), (job, token, worker) =>
-      publishing.run(job, token, worker),
+    this.queues = new AccountQueues(
+      this.config,
+      runtime.logger.child({ component: 'queues' }),
+      (job, token, worker) => publishing.run(job, token, worker),
     );
   }
 
@@ -55,7 +57,8 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     if (prepared.imported || prepared.reencrypted) this.logger.info(prepared, 'account credentials prepared');
     const accounts = await this.registry.list();
     const unusable = accounts.filter((a) => a.enabled && !a.credentials_ciphertext).map((a) => a.id);
-    if (unusable.length) this.logger.warn({ accounts: unusable }, 'enabled accounts without credentials get no posts');
+    if (unusable.length)
+      this.logger.warn({ accounts: unusable }, 'enabled accounts without credentials get no posts');
     await this.queues.sync(accounts);
     await this.listen();
     await this.dispatch(true);
@@ -77,10 +80,16 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: 'dissemination-dispatcher' });
+    const client = new Client({
+      connectionString: this.config.DATABASE_URL,
+      application_name: 'dissemination-dispatcher',
+    });
     client.on('notification', () => this.wake());
     client.on('error', (err) => {
-      this.logger.warn({ err: err.message }, 'dispatcher listener lost; relying on the sweep until it reconnects');
+      this.logger.warn(
+        { err: err.message },
+        'dispatcher listener lost; relying on the sweep until it reconnects',
+      );
       this.listener = null;
       if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1_000);
     });
@@ -126,15 +135,20 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   private async enqueuePending(includeStale: boolean): Promise<void> {
     const staleMs = this.config.REENQUEUE_AFTER_MS;
-    const posts: { id: string; alert_id: string; alert_version: number; account_id: string; enqueued_at: Date | null }[] =
-      await this.db.query(
-        `SELECT p.id, p.alert_id, p.alert_version, p.account_id, p.enqueued_at
+    const posts: {
+      id: string;
+      alert_id: string;
+      alert_version: number;
+      account_id: string;
+      enqueued_at: Date | null;
+    }[] = await this.db.query(
+      `SELECT p.id, p.alert_id, p.alert_version, p.account_id, p.enqueued_at
            FROM dissemination.publications p JOIN dissemination.accounts a ON a.id = p.account_id
           WHERE p.status = 'pending' AND a.enabled
             AND (p.enqueued_at IS NULL OR ($1 AND p.enqueued_at < clock_timestamp() - make_interval(secs => $2::float / 1000)))
           ORDER BY p.created_at LIMIT 5000`,
-        [includeStale, staleMs],
-      );
+      [includeStale, staleMs],
+    );
     const postOpts = {
       attempts: this.config.POST_MAX_ATTEMPTS,
       backoff: { type: POST_BACKOFF },
@@ -146,7 +160,11 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     for (const p of posts) {
       const jobId = postJobId(p.alert_id, p.alert_version, p.account_id);
       if (p.enqueued_at !== null) stale.push(p);
-      else fresh.set(p.account_id, [...(fresh.get(p.account_id) ?? []), { jobId, data: { kind: 'post', publicationId: p.id }, opts: postOpts }]);
+      else
+        fresh.set(p.account_id, [
+          ...(fresh.get(p.account_id) ?? []),
+          { jobId, data: { kind: 'post', publicationId: p.id }, opts: postOpts },
+        ]);
     }
     // New work first, in one round trip per account; then the (rare) check of old rows against their jobs.
     await Promise.all([...fresh.entries()].map(([accountId, jobs]) => this.queues.addBulk(accountId, jobs)));
@@ -155,19 +173,22 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       await this.queues.add(p.account_id, jobId, { kind: 'post', publicationId: p.id }, postOpts, true);
     }
     if (posts.length) {
-      await updateReturning(this.db.manager, `UPDATE dissemination.publications SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`, [
-        posts.map((p) => p.id),
-      ]);
+      await updateReturning(
+        this.db.manager,
+        `UPDATE dissemination.publications SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`,
+        [posts.map((p) => p.id)],
+      );
       this.logger.debug({ count: posts.length }, 'publications enqueued');
     }
 
-    const withdrawals: { alert_id: string; account_id: string; enqueued_at: Date | null }[] = await this.db.query(
-      `SELECT alert_id, account_id, enqueued_at FROM dissemination.withdrawals
+    const withdrawals: { alert_id: string; account_id: string; enqueued_at: Date | null }[] =
+      await this.db.query(
+        `SELECT alert_id, account_id, enqueued_at FROM dissemination.withdrawals
         WHERE status = 'pending'
           AND (enqueued_at IS NULL OR ($1 AND enqueued_at < clock_timestamp() - make_interval(secs => $2::float / 1000)))
         ORDER BY created_at LIMIT 5000`,
-      [includeStale, staleMs],
-    );
+        [includeStale, staleMs],
+      );
     for (const w of withdrawals) {
       await this.queues.add(
         w.account_id,

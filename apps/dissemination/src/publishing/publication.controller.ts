@@ -4,7 +4,8 @@ import { Controller, Get, HttpStatus, Param, ParseUUIDPipe } from '@nestjs/commo
 import { DataSource } from 'typeorm';
 
 const uuidPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_ID', 'Identificador de alerta inválido.'),
+  exceptionFactory: () =>
+    new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_ID', 'Identificador de alerta inválido.'),
 });
 
 /** What was posted and withdrawn for an alert, account by account (Comunicación Social, committee). */
@@ -42,14 +43,18 @@ export class PublicationController {
       status: alert.status,
       outcome: alert.outcome,
       withdrawal: alert.requested_at
-        ? { requestedAt: iso(alert.requested_at), completedAt: iso(alert.completed_at), accounts: withdrawals.map((w: any) => ({
-            accountId: w.account_id,
-            status: w.status,
-            attempts: w.attempts,
-            lastError: w.last_error,
-            reportedDelayedAt: iso(w.delayed_reported_at),
-            completedAt: iso(w.completed_at),
-          })) }
+        ? {
+            requestedAt: iso(alert.requested_at),
+            completedAt: iso(alert.completed_at),
+            accounts: withdrawals.map((w: any) => ({
+              accountId: w.account_id,
+              status: w.status,
+              attempts: w.attempts,
+              lastError: w.last_error,
+              reportedDelayedAt: iso(w.delayed_reported_at),
+              completedAt: iso(w.completed_at),
+            })),
+          }
         : null,
       publications: pubs.map((p: any) => ({
         id: p.id,

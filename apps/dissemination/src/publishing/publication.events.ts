@@ -70,13 +70,23 @@ export function succeededEvent(
   });
 }
 
-export function failedEvent(p: PublicationRow, reason: PublicationFailureReason, error: string): Envelope<PublicationFailed> {
+export function failedEvent(
+  p: PublicationRow,
+  reason: PublicationFailureReason,
+  error: string,
+): Envelope<PublicationFailed> {
   return createEnvelope({
     type: PUBLICATION_EVENT_TYPES.failed,
     alertId: p.alert_id,
     producer: 'dissemination',
     cause: causeOf(p),
-    payload: { ...ref(p), reason, error: error.slice(0, 500), attempts: p.attempts, failedAt: new Date().toISOString() },
+    payload: {
+      ...ref(p),
+      reason,
+      error: error.slice(0, 500),
+      attempts: p.attempts,
+      failedAt: new Date().toISOString(),
+    },
   });
 }
 

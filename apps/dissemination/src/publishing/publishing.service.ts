@@ -61,7 +61,11 @@ export class PublishingService {
     this.config = runtime.config;
   }
 
-  async run(job: Job<PublishingJob>, token: string | undefined, worker: Worker<PublishingJob>): Promise<void> {
+  async run(
+    job: Job<PublishingJob>,
+    token: string | undefined,
+    worker: Worker<PublishingJob>,
+  ): Promise<void> {
     const data = job.data;
     try {
       if (data.kind === 'post') await this.post(data.publicationId, job, token);
@@ -78,25 +82,39 @@ export class PublishingService {
 
   // ---------------------------------------------------------------- posting
 
-  private async post(publicationId: string, job: Job<PublishingJob>, token: string | undefined): Promise<void> {
+  private async post(
+    publicationId: string,
+    job: Job<PublishingJob>,
+    token: string | undefined,
+  ): Promise<void> {
     const pub = await this.load(publicationId);
     if (!pub || pub.status !== 'pending') return;
-    const log = this.logger.child({ alertId: pub.alert_id, folio: pub.folio, accountId: pub.account_id, publicationId });
+    const log = this.logger.child({
+      alertId: pub.alert_id,
+      folio: pub.folio,
+      accountId: pub.account_id,
+      publicationId,
+    });
     const row = pub.account;
     if (!row.enabled) return void (await this.cancel(pub.id, 'account_disabled'));
-    if (row.status === 'auth_revoked') return void (await this.fail(pub, 'auth_revoked', row.status_reason ?? 'credentials revoked'));
+    if (row.status === 'auth_revoked')
+      return void (await this.fail(pub, 'auth_revoked', row.status_reason ?? 'credentials revoked'));
     const account = this.registry.channelAccount(row);
     if (!account) return void (await this.fail(pub, 'not_configured', 'account has no credentials'));
     const adapter = this.adapters[row.platform];
 
     try {
       // A previous attempt got as far as the platform's answer: just record the outcome.
-      if (pub.remote_id) return void (await this.markPosted(pub, { remoteId: pub.remote_id, url: pub.remote_url }, true));
+      if (pub.remote_id)
+        return void (await this.markPosted(pub, { remoteId: pub.remote_id, url: pub.remote_url }, true));
       // A previous attempt may have posted (crash or timeout after sending): look before posting.
       if (pub.send_started_at) {
         const found = await adapter.findByMarker(account, pub.marker);
         if (found) {
-          log.info({ remoteId: found.remoteId }, 'post found after an interrupted attempt; not posting again');
+          log.info(
+            { remoteId: found.remoteId },
+            'post found after an interrupted attempt; not posting again',
+          );
           return void (await this.markPosted(pub, found, true));
         }
       }
@@ -113,7 +131,8 @@ export class PublishingService {
       const request = await this.buildRequest(pub, row);
       if (replyTo) request.replyToRemoteId = replyTo;
 
-      const claimed = await updateReturning<{ attempts: number }>(this.db.manager, 
+      const claimed = await updateReturning<{ attempts: number }>(
+        this.db.manager,
         `UPDATE dissemination.publications p SET send_started_at = clock_timestamp(), attempts = p.attempts + 1
            FROM dissemination.alerts a
           WHERE p.id = $1 AND p.status = 'pending' AND p.remote_id IS NULL AND a.alert_id = p.alert_id
@@ -209,7 +228,10 @@ export class PublishingService {
         ficha: pub.ficha,
         phones,
       });
-      request.image = { png, altText: renderAltText(pub.folio, pub.ficha, phones, Boolean(pub.ficha.photoUrl)) };
+      request.image = {
+        png,
+        altText: renderAltText(pub.folio, pub.ficha, phones, Boolean(pub.ficha.photoUrl)),
+      };
     }
     return request;
   }
@@ -233,7 +255,10 @@ export class PublishingService {
   }
 
   private async recordRemoteId(id: string, remoteId: string): Promise<void> {
-    await this.db.query(`UPDATE dissemination.publications SET remote_id = $2 WHERE id = $1 AND remote_id IS NULL`, [id, remoteId]);
+    await this.db.query(
+      `UPDATE dissemination.publications SET remote_id = $2 WHERE id = $1 AND remote_id IS NULL`,
+      [id, remoteId],
+    );
   }
 
   private async clearSendStarted(id: string): Promise<void> {
@@ -245,7 +270,8 @@ export class PublishingService {
 
   private async markPosted(pub: LoadedPublication, remote: RemotePost, recovered: boolean): Promise<void> {
     await this.db.transaction(async (m) => {
-      const rows = await updateReturning(m, 
+      const rows = await updateReturning(
+        m,
         `UPDATE dissemination.publications
             SET status = 'posted', remote_id = $2, remote_url = $3, posted_at = clock_timestamp(), recovered = $4
           WHERE id = $1 AND status = 'pending' RETURNING posted_at, attempts`,
@@ -253,7 +279,9 @@ export class PublishingService {
       );
       if (!rows.length) return;
       pub.attempts = rows[0].attempts;
-      await this.outbox.append(m, TOPICS.publications, [succeededEvent(pub, remote, rows[0].posted_at, recovered)]);
+      await this.outbox.append(m, TOPICS.publications, [
+        succeededEvent(pub, remote, rows[0].posted_at, recovered),
+      ]);
       // Posted after the alert was deactivated (found by a look-up): make sure the withdrawal covers it.
       if (pub.with_image) {
         const reopened = await m.query(
@@ -270,7 +298,8 @@ export class PublishingService {
 
   private async fail(pub: LoadedPublication, reason: PublicationFailureReason, error: string): Promise<void> {
     await this.db.transaction(async (m) => {
-      const rows = await updateReturning(m, 
+      const rows = await updateReturning(
+        m,
         `UPDATE dissemination.publications
             SET status = 'failed', failure_reason = $2, last_error = $3, failed_at = clock_timestamp()
           WHERE id = $1 AND status = 'pending' RETURNING attempts`,
@@ -280,7 +309,10 @@ export class PublishingService {
       pub.attempts = rows[0].attempts;
       await this.outbox.append(m, TOPICS.publications, [failedEvent(pub, reason, error)]);
     });
-    this.logger.warn({ alertId: pub.alert_id, folio: pub.folio, accountId: pub.account_id, reason }, 'publication failed');
+    this.logger.warn(
+      { alertId: pub.alert_id, folio: pub.folio, accountId: pub.account_id, reason },
+      'publication failed',
+    );
   }
 
   private async cancel(id: string, why: string): Promise<void> {
@@ -305,7 +337,12 @@ export class PublishingService {
 
   // ---------------------------------------------------------------- withdrawal
 
-  private async withdraw(alertId: string, accountId: string, job: Job<PublishingJob>, token: string | undefined) {
+  private async withdraw(
+    alertId: string,
+    accountId: string,
+    job: Job<PublishingJob>,
+    token: string | undefined,
+  ) {
     const [w] = await this.db.query(
       `SELECT w.*, aw.outcome, aw.cause_event_id, aw.correlation_id, aw.requested_at
          FROM dissemination.withdrawals w JOIN dissemination.alert_withdrawals aw USING (alert_id)
@@ -339,18 +376,21 @@ export class PublishingService {
         [alertId, accountId],
       );
       if (toDelete.length) {
-        if (row.status === 'auth_revoked') throw new TransientError(`account credentials revoked: ${row.status_reason ?? ''}`);
+        if (row.status === 'auth_revoked')
+          throw new TransientError(`account credentials revoked: ${row.status_reason ?? ''}`);
         const account = this.registry.channelAccount(row);
         if (!account) throw new TransientError('account has no credentials');
         for (const pub of toDelete) {
           await this.adapters[row.platform].delete(account, pub.remote_id!);
           await this.db.transaction(async (m) => {
-            const rows = await updateReturning(m, 
+            const rows = await updateReturning(
+              m,
               `UPDATE dissemination.publications SET withdrawal_status = 'withdrawn', withdrawn_at = clock_timestamp()
                 WHERE id = $1 AND withdrawal_status = 'none' RETURNING withdrawn_at`,
               [pub.id],
             );
-            if (rows.length) await this.outbox.append(m, TOPICS.publications, [withdrawnEvent(pub, rows[0].withdrawn_at)]);
+            if (rows.length)
+              await this.outbox.append(m, TOPICS.publications, [withdrawnEvent(pub, rows[0].withdrawn_at)]);
           });
           log.info({ publicationId: pub.id, remoteId: pub.remote_id }, 'post withdrawn');
         }
@@ -365,7 +405,11 @@ export class PublishingService {
     }
   }
 
-  private async completeAccountWithdrawal(alertId: string, accountId: string, w: Record<string, any>): Promise<void> {
+  private async completeAccountWithdrawal(
+    alertId: string,
+    accountId: string,
+    w: Record<string, any>,
+  ): Promise<void> {
     await this.db.transaction(async (m) => {
       await m.query(
         `UPDATE dissemination.withdrawals SET status = 'done', completed_at = clock_timestamp()
@@ -373,7 +417,10 @@ export class PublishingService {
         [alertId, accountId],
       );
       // Serialise the "last one" check across accounts finishing at the same time.
-      const [aw] = await m.query(`SELECT * FROM dissemination.alert_withdrawals WHERE alert_id = $1 FOR UPDATE`, [alertId]);
+      const [aw] = await m.query(
+        `SELECT * FROM dissemination.alert_withdrawals WHERE alert_id = $1 FOR UPDATE`,
+        [alertId],
+      );
       if (aw.completed_at) return;
       const [left] = await m.query(
         `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*)::int AS accounts
@@ -381,12 +428,15 @@ export class PublishingService {
         [alertId],
       );
       if (left.pending > 0) return;
-      const [{ folio }] = await m.query(`SELECT folio FROM dissemination.alerts WHERE alert_id = $1`, [alertId]);
+      const [{ folio }] = await m.query(`SELECT folio FROM dissemination.alerts WHERE alert_id = $1`, [
+        alertId,
+      ]);
       const [{ n }] = await m.query(
         `SELECT count(*)::int AS n FROM dissemination.publications WHERE alert_id = $1 AND withdrawal_status = 'withdrawn'`,
         [alertId],
       );
-      const [{ now }] = await updateReturning(m, 
+      const [{ now }] = await updateReturning(
+        m,
         `UPDATE dissemination.alert_withdrawals SET completed_at = clock_timestamp() WHERE alert_id = $1 RETURNING completed_at AS now`,
         [alertId],
       );
@@ -406,14 +456,23 @@ export class PublishingService {
           },
         }),
       ]);
-      this.logger.info({ alertId, folio, accounts: left.accounts, postsWithdrawn: n }, 'withdrawal complete on every account');
+      this.logger.info(
+        { alertId, folio, accounts: left.accounts, postsWithdrawn: n },
+        'withdrawal complete on every account',
+      );
     });
   }
 
-  private async recordWithdrawalFailure(alertId: string, account: AccountRow, w: Record<string, any>, err: unknown) {
+  private async recordWithdrawalFailure(
+    alertId: string,
+    account: AccountRow,
+    w: Record<string, any>,
+    err: unknown,
+  ) {
     const error = describeError(err);
     await this.db.transaction(async (m) => {
-      const rows = await updateReturning(m, 
+      const rows = await updateReturning(
+        m,
         `UPDATE dissemination.withdrawals SET attempts = attempts + 1, last_error = $3
           WHERE alert_id = $1 AND account_id = $2 RETURNING attempts, delayed_reported_at`,
         [alertId, account.id, error],
@@ -424,7 +483,9 @@ export class PublishingService {
         `UPDATE dissemination.withdrawals SET delayed_reported_at = clock_timestamp() WHERE alert_id = $1 AND account_id = $2`,
         [alertId, account.id],
       );
-      const [{ folio }] = await m.query(`SELECT folio FROM dissemination.alerts WHERE alert_id = $1`, [alertId]);
+      const [{ folio }] = await m.query(`SELECT folio FROM dissemination.alerts WHERE alert_id = $1`, [
+        alertId,
+      ]);
       await this.outbox.append(m, TOPICS.publications, [
         createEnvelope({
           type: PUBLICATION_EVENT_TYPES.withdrawalDelayed,

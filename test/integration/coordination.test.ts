@@ -222,9 +222,18 @@ describe('coordination: PSO tasks, e-mail, acknowledgement and escalation', () =
       )
     ).map((r: any) => r.event_id);
     expect(eventIds).toHaveLength(4);
-    await stack.timelineWhere(alert.alertId, (entries) =>
+    const timeline = await stack.timelineWhere(alert.alertId, (entries) =>
       eventIds.every((id: string) => entries.some((e) => e.eventId === id)),
     );
+    // The committee reads them in Spanish, in the order of the chain.
+    const escalations = timeline.entries
+      .filter((e: any) => e.type === 'TaskEscalated' && e.details.taskId === silent.id)
+      .map((e: any) => e.label);
+    expect(escalations).toEqual([
+      expect.stringMatching(/^Escalamiento nivel 1 a supervisión del área/),
+      expect.stringMatching(/^Escalamiento nivel 2 a oficial de guardia de la Unidad de Género/),
+      expect.stringMatching(/^Escalamiento nivel 3 a Dirección/),
+    ]);
   });
 
   it('accepts the acknowledge link once, and refuses it reused, forged or expired', async () => {

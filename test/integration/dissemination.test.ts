@@ -257,7 +257,7 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
       30_000,
     );
     const done = timeline.entries.find((e: any) => e.type === 'AlertWithdrawalCompleted');
-    expect(done).toBeDefined();
+    expect(done.label).toBe('Retiro completo: 60 publicaciones en 30 cuentas');
     expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawn')).toHaveLength(60);
   });
 
@@ -368,6 +368,8 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     );
     const failed = timeline.entries.filter((e: any) => e.type === 'PublicationFailed');
     expect(failed).toHaveLength(1);
+    expect(failed[0].label).toBe('Publicación fallida en C4Oaxaca: credenciales revocadas');
+    expect(failed[0].details).toMatchObject({ accountId: 'c4-fb', reason: 'auth_revoked' });
     const account = await stack.http(
       'dissemination',
       'GET',

@@ -30,8 +30,13 @@ kafka_was_running=0
 bash infra/kafka/kafka.sh status && kafka_was_running=1
 bash infra/services.sh start
 
-# name:port of every service, in start order (the first one creates the topics).
-services=(intake:3001 dissemination:3002 coordination:3003 tracker:3004)
+# Stand-ins for X, Facebook and partner webhooks, with development credentials generated once per
+# checkout (not committed); dissemination imports the same file encrypted and posts to the sandboxes.
+export SANDBOX_CREDENTIALS_FILE="$root/.sandbox-credentials.json" ACCOUNT_CREDENTIALS_FILE="$root/.sandbox-credentials.json"
+node -r ./infra/node/register-paths.js dist/apps/sandbox-kit/src/dev-credentials.cli.js "$SANDBOX_CREDENTIALS_FILE"
+
+# name:port of every service, in start order (the sandboxes first; then intake, which creates the topics).
+services=(x-sandbox:4100 facebook-sandbox:4200 partner-sandbox:4300 intake:3001 dissemination:3002 coordination:3003 tracker:3004)
 logdir="${TMPDIR:-/tmp}/alerta-rosa-logs"; mkdir -p "$logdir"
 pids=()
 
@@ -62,7 +67,9 @@ cat <<MSG
 
 Alerta Rosa is running (logs in $logdir):
   intake         http://127.0.0.1:3001/api/v1/alerts     (Unidad de Género: activate / update / deactivate)
-  dissemination  http://127.0.0.1:3002/health
+  dissemination  http://127.0.0.1:3002/api/v1/accounts     (admin token) · /api/v1/alerts/<id>/publications
+  sandboxes      X http://127.0.0.1:4100 · Facebook http://127.0.0.1:4200 · partners http://127.0.0.1:4300
+                 (GET /_control/posts on each: what was posted and withdrawn)
   coordination   http://127.0.0.1:3003/health
   tracker        http://127.0.0.1:3004/api/v1/alerts/<id>/timeline
   Kafka 127.0.0.1:9092 · PostgreSQL 127.0.0.1:5432 (database alerta_rosa) · Redis 127.0.0.1:6379

@@ -8,7 +8,15 @@ import { AddressInfo, createServer } from 'net';
 import { dirname, join } from 'path';
 import { Pool } from 'pg';
 
-export type ServiceName = 'intake' | 'dissemination' | 'coordination' | 'tracker';
+export type ServiceName =
+  | 'intake'
+  | 'dissemination'
+  | 'coordination'
+  | 'tracker'
+  // Stand-ins for the outside world (plain HTTP servers; they ignore the database/Kafka settings).
+  | 'x-sandbox'
+  | 'facebook-sandbox'
+  | 'partner-sandbox';
 
 /** Project root (holds package.json), whether this file runs from test/ or from dist/test/. */
 function findRoot(from: string): string {

@@ -1,7 +1,61 @@
-import { baseConfigSchema, portSchema } from '@alerta-rosa/config';
+import { authSecretSchema, baseConfigSchema, portSchema } from '@alerta-rosa/config';
 import { z } from 'zod';
 
-export const disseminationConfigSchema = baseConfigSchema.extend({
-  PORT: portSchema(3002),
-});
+const ms = (fallback: number, min = 0) => z.coerce.number().int().min(min).max(86_400_000).default(fallback);
+const httpUrl = (fallback: string) =>
+  z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
+    .transform((v) => v.replace(/\/+$/, ''))
+    .default(fallback);
+
+/** Development-only credentials key (id `dev`); production must set CREDENTIALS_KEYS. */
+const DEV_CREDENTIALS_KEYS = 'dev:ZGV2LW9ubHkta2V5LWZvci1hbGVydGEtcm9zYS0zMmI=';
+
+export const disseminationConfigSchema = baseConfigSchema
+  .extend({
+    PORT: portSchema(3002),
+    AUTH_JWT_SECRET: authSecretSchema,
+    /**
+     * AES-256-GCM keys for account credentials: `id:base64key[,id:base64key…]`. The first is current
+     * (new encryptions, re-encryption at start-up); the others only decrypt (rotation).
+     */
+    CREDENTIALS_KEYS: z.string().optional(),
+    /** JSON file `{ accountId: credentials }` imported (encrypted) for accounts that have none yet. */
+    ACCOUNT_CREDENTIALS_FILE: z.string().optional(),
+    /** Accounts registry seeded by migration; relative paths resolve under config/. */
+    ACCOUNTS_FILE: z.string().default('accounts.yaml'),
+    /** Base URLs: the sandboxes by default (dev/test), the real APIs in production. */
+    X_API_BASE_URL: httpUrl('http://127.0.0.1:4100'),
+    X_UPLOAD_BASE_URL: httpUrl('http://127.0.0.1:4100'),
+    FACEBOOK_GRAPH_BASE_URL: httpUrl('http://127.0.0.1:4200'),
+    FACEBOOK_GRAPH_VERSION: z
+      .string()
+      .regex(/^v\d+\.\d+$/)
+      .default('v21.0'),
+    /** A social API call that takes longer than this is abandoned (and, for a post, treated as ambiguous). */
+    CHANNEL_TIMEOUT_MS: ms(10_000, 100),
+    PHOTO_FETCH_TIMEOUT_MS: ms(5_000, 100),
+    POST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+    RETRY_BASE_MS: ms(1_000, 1),
+    RETRY_MAX_MS: ms(60_000, 1),
+    WITHDRAWAL_RETRY_MAX_MS: ms(300_000, 1),
+    /** After this many failed withdrawal attempts on an account, the straggler is reported (and retried on). */
+    WITHDRAWAL_STRAGGLER_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
+    /** Periodic reconciliation: pending publications/withdrawals without a job are enqueued again. */
+    SWEEP_INTERVAL_MS: ms(10_000, 100),
+    /** A pending row enqueued longer ago than this is checked against its job (re-created if gone or finished). */
+    REENQUEUE_AFTER_MS: ms(120_000, 100),
+    QUEUE_LOCK_DURATION_MS: ms(30_000, 1_000),
+    QUEUE_STALLED_INTERVAL_MS: ms(15_000, 500),
+  })
+  .transform((c) => ({
+    ...c,
+    CREDENTIALS_KEYS: c.CREDENTIALS_KEYS ?? (c.NODE_ENV === 'production' ? '' : DEV_CREDENTIALS_KEYS),
+  }))
+  .refine((c) => c.CREDENTIALS_KEYS !== '', {
+    path: ['CREDENTIALS_KEYS'],
+    message: 'required in production (id:base64-32-byte-key[,…])',
+  });
 export type DisseminationConfig = z.infer<typeof disseminationConfigSchema>;

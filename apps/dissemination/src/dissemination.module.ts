@@ -1,18 +1,69 @@
+import { AuthModule } from '@alerta-rosa/auth';
+import { ApiExceptionFilter } from '@alerta-rosa/http';
 import { RuntimeModule, ServiceRuntime } from '@alerta-rosa/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AccountController } from './accounts/account.controller';
+import { AccountRegistry } from './accounts/account.registry';
+import { loadAccountsCatalog } from './accounts/accounts.catalog';
 import { AlertEventsHandler } from './alert-intake/alert-events.handler';
+import { FacebookAdapter } from './channels/facebook.adapter';
+import { WebhookAdapter } from './channels/webhook.adapter';
+import { XAdapter } from './channels/x.adapter';
+import { FichaCardRenderer } from './content/ficha-card.renderer';
+import { DisseminationConfig } from './dissemination.config';
 import { DisseminationInit1764300000001 } from './migrations/1764300000001-dissemination-init';
+import { DisseminationPublications1764400000001 } from './migrations/1764400000001-dissemination-publications';
+import { FanOutService } from './publishing/fan-out.service';
+import { PendingDispatcher } from './publishing/pending.dispatcher';
+import { PublicationController } from './publishing/publication.controller';
+import { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS, PublishingService } from './publishing/publishing.service';
 
 export const DISSEMINATION_ENTITIES = [];
-export const DISSEMINATION_MIGRATIONS = [DisseminationInit1764300000001];
+export const DISSEMINATION_MIGRATIONS = [
+  DisseminationInit1764300000001,
+  DisseminationPublications1764400000001,
+];
 
 @Module({})
 export class DisseminationModule {
-  static forRoot(runtime: ServiceRuntime): DynamicModule {
+  static forRoot(runtime: ServiceRuntime<DisseminationConfig>): DynamicModule {
+    const c = runtime.config;
     return {
       module: DisseminationModule,
-      imports: [RuntimeModule.forRoot(runtime, { entities: DISSEMINATION_ENTITIES, migrations: DISSEMINATION_MIGRATIONS })],
-      controllers: [AlertEventsHandler],
+      imports: [
+        RuntimeModule.forRoot(runtime, {
+          entities: DISSEMINATION_ENTITIES,
+          migrations: DISSEMINATION_MIGRATIONS,
+        }),
+        AuthModule.forRoot(c.AUTH_JWT_SECRET),
+      ],
+      controllers: [AlertEventsHandler, AccountController, PublicationController],
+      providers: [
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: ACCOUNTS_CATALOG, useValue: loadAccountsCatalog(c.ACCOUNTS_FILE) },
+        { provide: FichaCardRenderer, useValue: new FichaCardRenderer(c.PHOTO_FETCH_TIMEOUT_MS) },
+        {
+          provide: CHANNEL_ADAPTERS,
+          useValue: {
+            x: new XAdapter({
+              apiBaseUrl: c.X_API_BASE_URL,
+              uploadBaseUrl: c.X_UPLOAD_BASE_URL,
+              timeoutMs: c.CHANNEL_TIMEOUT_MS,
+            }),
+            facebook: new FacebookAdapter({
+              graphBaseUrl: c.FACEBOOK_GRAPH_BASE_URL,
+              graphVersion: c.FACEBOOK_GRAPH_VERSION,
+              timeoutMs: c.CHANNEL_TIMEOUT_MS,
+            }),
+            webhook: new WebhookAdapter({ timeoutMs: c.CHANNEL_TIMEOUT_MS }),
+          },
+        },
+        AccountRegistry,
+        FanOutService,
+        PublishingService,
+        PendingDispatcher,
+      ],
     };
   }
 }

@@ -1,7 +1,11 @@
 import { TOPICS } from '@alerta-rosa/contracts';
 import { runService } from '@alerta-rosa/runtime';
 import { DisseminationConfig, disseminationConfigSchema } from './dissemination.config';
-import { DISSEMINATION_ENTITIES, DISSEMINATION_MIGRATIONS, DisseminationModule } from './dissemination.module';
+import {
+  DISSEMINATION_ENTITIES,
+  DISSEMINATION_MIGRATIONS,
+  DisseminationModule,
+} from './dissemination.module';
 
 runService<DisseminationConfig>({
   name: 'dissemination',
@@ -11,4 +15,5 @@ runService<DisseminationConfig>({
   migrations: DISSEMINATION_MIGRATIONS,
   module: (runtime) => DisseminationModule.forRoot(runtime),
   consumes: [TOPICS.alerts],
+  configureHttp: (app) => app.disable('x-powered-by'),
 });

@@ -6,6 +6,14 @@ import {
   alertUpdatedSchema,
 } from './alert-events';
 import { Envelope, envelopeSchema } from './envelope';
+import {
+  PUBLICATION_EVENT_TYPES,
+  alertWithdrawalCompletedSchema,
+  publicationFailedSchema,
+  publicationSucceededSchema,
+  publicationWithdrawnSchema,
+  withdrawalDelayedSchema,
+} from './publication-events';
 import { RECEIPT_EVENT_TYPE, alertEventReceivedSchema } from './receipt-events';
 import {
   TASK_EVENT_TYPES,
@@ -25,6 +33,11 @@ const PAYLOAD_SCHEMAS: Record<string, Record<number, z.ZodType>> = {
   [ALERT_EVENT_TYPES.updated]: { 1: alertUpdatedSchema },
   [ALERT_EVENT_TYPES.deactivated]: { 1: alertDeactivatedSchema },
   [RECEIPT_EVENT_TYPE]: { 1: alertEventReceivedSchema },
+  [PUBLICATION_EVENT_TYPES.succeeded]: { 1: publicationSucceededSchema },
+  [PUBLICATION_EVENT_TYPES.failed]: { 1: publicationFailedSchema },
+  [PUBLICATION_EVENT_TYPES.withdrawn]: { 1: publicationWithdrawnSchema },
+  [PUBLICATION_EVENT_TYPES.withdrawalDelayed]: { 1: withdrawalDelayedSchema },
+  [PUBLICATION_EVENT_TYPES.withdrawalCompleted]: { 1: alertWithdrawalCompletedSchema },
   [TASK_EVENT_TYPES.assigned]: { 1: taskAssignedSchema },
   [TASK_EVENT_TYPES.acknowledged]: { 1: taskAcknowledgedSchema },
   [TASK_EVENT_TYPES.progressReported]: { 1: taskProgressReportedSchema },

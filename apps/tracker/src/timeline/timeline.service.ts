@@ -5,6 +5,7 @@ import {
   AlertEventReceived,
   AlertUpdated,
   Envelope,
+  PUBLICATION_EVENT_TYPES,
   RECEIPT_EVENT_TYPE,
   TASK_EVENT_TYPES,
 } from '@alerta-rosa/contracts';
@@ -26,6 +27,19 @@ const MAIL_LABELS: Record<string, string> = {
   escalation: 'escalamiento',
   stand_down: 'fin de operativo',
   progress_reminder: 'recordatorio de avance',
+};
+
+const PUBLICATION_KIND_LABELS: Record<string, string> = {
+  activation: 'ficha',
+  update: 'actualización',
+  located_notice: 'aviso de localización',
+};
+
+const PUBLICATION_FAILURE_LABELS: Record<string, string> = {
+  auth_revoked: 'credenciales revocadas',
+  bad_content: 'contenido rechazado por la plataforma',
+  not_configured: 'cuenta sin credenciales',
+  exhausted: 'reintentos agotados',
 };
 
 const CONSUMER_LABELS: Record<string, string> = {
@@ -62,6 +76,16 @@ export function labelFor(entry: Pick<TimelineEntry, 'eventType' | 'details'>): s
       return `Correo de ${MAIL_LABELS[String(entry.details.kind)] ?? entry.details.kind} enviado a ${String(entry.details.areaId)}`;
     case TASK_EVENT_TYPES.mailFailed:
       return `Correo de ${MAIL_LABELS[String(entry.details.kind)] ?? entry.details.kind} fallido para ${String(entry.details.areaId)}`;
+    case PUBLICATION_EVENT_TYPES.succeeded:
+      return `Publicada (${PUBLICATION_KIND_LABELS[String(entry.details.kind)] ?? entry.details.kind}) en ${String(entry.details.handle)}${entry.details.recovered ? ' — encontrada tras una falla ambigua, sin duplicar' : ''}`;
+    case PUBLICATION_EVENT_TYPES.failed:
+      return `Publicación fallida en ${String(entry.details.handle)}: ${PUBLICATION_FAILURE_LABELS[String(entry.details.reason)] ?? entry.details.reason}`;
+    case PUBLICATION_EVENT_TYPES.withdrawn:
+      return `Publicación retirada de ${String(entry.details.handle)}`;
+    case PUBLICATION_EVENT_TYPES.withdrawalDelayed:
+      return `Retiro demorado en ${String(entry.details.handle)} (${String(entry.details.attempts)} intentos; se sigue reintentando)`;
+    case PUBLICATION_EVENT_TYPES.withdrawalCompleted:
+      return `Retiro completo: ${String(entry.details.postsWithdrawn)} publicaciones en ${String(entry.details.accounts)} cuentas`;
     default:
       return entry.eventType;
   }
@@ -179,13 +203,21 @@ function describe(event: Envelope): { details: Record<string, unknown>; version:
     }
     case ALERT_EVENT_TYPES.deactivated: {
       const p = event.payload as AlertDeactivated;
-      return { version: p.version, details: { folio: p.folio, outcome: p.outcome, deactivatedAt: p.deactivatedAt } };
+      return {
+        version: p.version,
+        details: { folio: p.folio, outcome: p.outcome, deactivatedAt: p.deactivatedAt },
+      };
     }
     case RECEIPT_EVENT_TYPE: {
       const p = event.payload as AlertEventReceived;
       return { version: p.alertVersion, details: { ...p } };
     }
     default:
+      // Publication events carry account handles, remote ids, reasons and times only (no ficha data).
+      if (Object.values(PUBLICATION_EVENT_TYPES).includes(event.type as never)) {
+        const p = event.payload as Record<string, unknown>;
+        return { version: typeof p.alertVersion === 'number' ? p.alertVersion : null, details: { ...p } };
+      }
       // Task events carry ids, states and times only (no ficha data, no note text) by contract.
       if (Object.values(TASK_EVENT_TYPES).includes(event.type as never)) {
         return { version: null, details: { ...(event.payload as Record<string, unknown>) } };

@@ -1,0 +1,175 @@
+import { Platform } from '@alerta-rosa/contracts';
+import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
+import { Inject, Injectable } from '@nestjs/common';
+import { readFileSync } from 'fs';
+import { DataSource, EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { ChannelAccount } from '../channels/channel.adapter';
+import { DisseminationConfig } from '../dissemination.config';
+import { updateReturning } from '../publishing/sql';
+import { CredentialsCipher } from './credentials.cipher';
+
+export interface AccountRow {
+  id: string;
+  platform: Platform;
+  handle: string;
+  display_name: string;
+  owner_area: string;
+  regions: string[];
+  enabled: boolean;
+  rate_limit_max: number;
+  rate_limit_duration_ms: number;
+  concurrency: number;
+  credentials_ciphertext: string | null;
+  credentials_key_id: string | null;
+  credentials_updated_at: Date | null;
+  status: 'ok' | 'auth_revoked';
+  status_reason: string | null;
+  status_changed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Credentials each platform needs; checked before they are encrypted. */
+export const CREDENTIALS_SCHEMAS: Record<Platform, z.ZodType<Record<string, string>>> = {
+  x: z
+    .object({
+      consumerKey: z.string().min(1),
+      consumerSecret: z.string().min(1),
+      accessToken: z.string().min(1),
+      accessSecret: z.string().min(1),
+      userId: z.string().regex(/^\d+$/),
+    })
+    .strict(),
+  facebook: z.object({ pageId: z.string().min(1), pageAccessToken: z.string().min(1) }).strict(),
+  webhook: z
+    .object({
+      url: z
+        .string()
+        .url()
+        .regex(/^https?:\/\//),
+      secret: z.string().min(16),
+    })
+    .strict()
+    .transform((c) => ({ ...c, url: c.url.replace(/\/+$/, '') })),
+};
+
+/** The public view of an account: never its credentials. */
+export function presentAccount(a: AccountRow) {
+  return {
+    id: a.id,
+    platform: a.platform,
+    handle: a.handle,
+    displayName: a.display_name,
+    ownerArea: a.owner_area,
+    regions: a.regions,
+    enabled: a.enabled,
+    rateLimit: { max: a.rate_limit_max, durationMs: a.rate_limit_duration_ms, concurrency: a.concurrency },
+    hasCredentials: a.credentials_ciphertext !== null,
+    credentialsUpdatedAt: a.credentials_updated_at?.toISOString() ?? null,
+    status: a.status,
+    statusReason: a.status_reason,
+    statusChangedAt: a.status_changed_at?.toISOString() ?? null,
+  };
+}
+
+/** The account registry: rows in dissemination.accounts, credentials encrypted with AES-256-GCM. */
+@Injectable()
+export class AccountRegistry {
+  readonly cipher: CredentialsCipher;
+
+  constructor(
+    private readonly db: DataSource,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<DisseminationConfig>,
+  ) {
+    this.cipher = new CredentialsCipher(runtime.config.CREDENTIALS_KEYS);
+  }
+
+  async list(): Promise<AccountRow[]> {
+    return this.db.query(`SELECT * FROM dissemination.accounts ORDER BY id`);
+  }
+
+  async get(id: string, manager: EntityManager = this.db.manager): Promise<AccountRow | undefined> {
+    const [row] = await manager.query(`SELECT * FROM dissemination.accounts WHERE id = $1`, [id]);
+    return row;
+  }
+
+  /** The account with decrypted credentials, for an adapter; null when it has none. */
+  channelAccount(row: AccountRow): ChannelAccount | null {
+    if (!row.credentials_ciphertext) return null;
+    return {
+      id: row.id,
+      platform: row.platform,
+      handle: row.handle,
+      credentials: this.cipher.decrypt(row.id, row.credentials_ciphertext),
+    };
+  }
+
+  validateCredentials(platform: Platform, credentials: unknown): Record<string, string> {
+    return CREDENTIALS_SCHEMAS[platform].parse(credentials);
+  }
+
+  validateCredentialsSafe(platform: Platform, credentials: unknown): Record<string, string> | null {
+    const r = CREDENTIALS_SCHEMAS[platform].safeParse(credentials);
+    return r.success ? r.data : null;
+  }
+
+  /** Stores new credentials (rotation) and clears a revoked status: the next jobs use them. */
+  async setCredentials(
+    id: string,
+    credentials: Record<string, string>,
+    manager: EntityManager = this.db.manager,
+  ) {
+    const { ciphertext, keyId } = this.cipher.encrypt(id, credentials);
+    await manager.query(
+      `UPDATE dissemination.accounts
+          SET credentials_ciphertext = $2, credentials_key_id = $3, credentials_updated_at = clock_timestamp(),
+              status = 'ok', status_reason = NULL,
+              status_changed_at = CASE WHEN status = 'ok' THEN status_changed_at ELSE clock_timestamp() END,
+              updated_at = clock_timestamp()
+        WHERE id = $1`,
+      [id, ciphertext, keyId],
+    );
+  }
+
+  async markAuthRevoked(manager: EntityManager, id: string, reason: string): Promise<boolean> {
+    const rows = await updateReturning(
+      manager,
+      `UPDATE dissemination.accounts SET status = 'auth_revoked', status_reason = $2,
+              status_changed_at = clock_timestamp(), updated_at = clock_timestamp()
+        WHERE id = $1 AND status = 'ok' RETURNING id`,
+      [id, reason.slice(0, 300)],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Start-up housekeeping: import credentials from ACCOUNT_CREDENTIALS_FILE for accounts that have none,
+   * and re-encrypt credentials still under an older key (key rotation).
+   */
+  async prepare(): Promise<{ imported: number; reencrypted: number }> {
+    let imported = 0;
+    let reencrypted = 0;
+    const file = this.runtime.config.ACCOUNT_CREDENTIALS_FILE;
+    const accounts = await this.list();
+    if (file) {
+      const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      for (const a of accounts) {
+        if (a.credentials_ciphertext || !(a.id in all)) continue;
+        await this.setCredentials(a.id, this.validateCredentials(a.platform, all[a.id]));
+        imported++;
+      }
+    }
+    for (const a of accounts) {
+      if (!a.credentials_ciphertext || a.credentials_key_id === this.cipher.currentKeyId) continue;
+      const plain = this.cipher.decrypt(a.id, a.credentials_ciphertext);
+      const { ciphertext, keyId } = this.cipher.encrypt(a.id, plain);
+      await this.db.query(
+        `UPDATE dissemination.accounts SET credentials_ciphertext = $2, credentials_key_id = $3 WHERE id = $1 AND credentials_ciphertext = $4`,
+        [a.id, ciphertext, keyId, a.credentials_ciphertext],
+      );
+      reencrypted++;
+    }
+    return { imported, reencrypted };
+  }
+}

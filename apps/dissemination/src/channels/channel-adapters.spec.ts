@@ -1,0 +1,204 @@
+import { AddressInfo } from 'net';
+import { createFacebookSandbox } from '../../../facebook-sandbox/src/facebook.sandbox';
+import { createPartnerSandbox } from '../../../partner-sandbox/src/partner.sandbox';
+import { Sandbox } from '../../../sandbox-kit/src/sandbox.server';
+import { createXSandbox } from '../../../x-sandbox/src/x.sandbox';
+import { FichaCardRenderer } from '../content/ficha-card.renderer';
+import { ChannelAccount } from './channel.adapter';
+import { AmbiguousError, AuthRevokedError, RateLimitedError } from './channel.errors';
+import { FacebookAdapter } from './facebook.adapter';
+import { WebhookAdapter } from './webhook.adapter';
+import { XAdapter } from './x.adapter';
+
+const creds = {
+  'ssp-x': {
+    consumerKey: 'ck',
+    consumerSecret: 'cs!*()',
+    accessToken: 'tok-1',
+    accessSecret: 'sec 1',
+    userId: '42',
+  },
+  'ssp-fb': { pageId: '555', pageAccessToken: 'page-token' },
+  'partner-a': { url: 'http://placeholder/hooks/partner-a', secret: 'partner-secret-0123456789' },
+};
+
+async function start(sb: Sandbox): Promise<string> {
+  await sb.listen(0);
+  const port = ((sb as any).server.address() as AddressInfo).port;
+  return `http://127.0.0.1:${port}`;
+}
+
+describe('channel adapters against the sandboxes', () => {
+  const sandboxes: Sandbox[] = [];
+  let png: Buffer;
+  beforeAll(async () => {
+    png = await new FichaCardRenderer(1000).renderNow({
+      folio: 'AR-2026-0001',
+      ficha: {
+        fullName: 'Ana Martínez López',
+        age: 24,
+        municipalityCode: '20067',
+        municipalityName: 'Oaxaca de Juárez',
+        lastSeenAt: new Date().toISOString(),
+        lastSeenPlace: 'Centro',
+        description: null,
+      },
+      phones: [{ label: 'Emergencias', number: '911' }],
+    });
+  });
+  afterAll(async () => {
+    for (const s of sandboxes) await s.close();
+  });
+
+  it('posts on X with media and alt text through a signed request, finds it by marker and deletes it', async () => {
+    const sb = createXSandbox(creds);
+    sandboxes.push(sb);
+    const base = await start(sb);
+    const x = new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 2000 });
+    const account: ChannelAccount = {
+      id: 'ssp-x',
+      platform: 'x',
+      handle: '@SSP',
+      credentials: creds['ssp-x'],
+    };
+    const ids: string[] = [];
+    const res = await x.post(
+      account,
+      {
+        text: 'Hola #AlertaRosa Folio X (v1)',
+        image: { png, altText: 'alt' },
+        marker: 'Folio X (v1)',
+        idempotencyKey: 'k',
+      },
+      async (id) => void ids.push(id),
+    );
+    expect(ids).toEqual([res.remoteId]);
+    expect(sb.posts[0]).toMatchObject({
+      hasImage: true,
+      imageIsPng: true,
+      altText: 'alt',
+      accountId: 'ssp-x',
+    });
+    const reply = await x.post(
+      account,
+      {
+        text: 'Actualización Folio X (v2)',
+        replyToRemoteId: res.remoteId,
+        marker: 'Folio X (v2)',
+        idempotencyKey: 'k2',
+      },
+      async () => undefined,
+    );
+    expect(sb.posts[1].replyTo).toBe(res.remoteId);
+    expect((await x.findByMarker(account, 'Folio X (v1)'))?.remoteId).toBe(res.remoteId);
+    expect(await x.findByMarker(account, 'Folio Y')).toBeNull();
+    await x.delete(account, reply.remoteId);
+    await x.delete(account, reply.remoteId); // already gone: fine
+    expect(sb.posts[1].deletedAt).not.toBeNull();
+
+    await expect(
+      new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 2000 }).post(
+        { ...account, credentials: { ...creds['ssp-x'], accessSecret: 'wrong' } },
+        { text: 't', marker: 'm', idempotencyKey: 'k' },
+        async () => undefined,
+      ),
+    ).rejects.toBeInstanceOf(AuthRevokedError);
+
+    sb.faultsOf('ssp-x').rateLimitedUntil = Date.now() + 1500;
+    const err = await x
+      .post(account, { text: 'x', marker: 'm', idempotencyKey: 'k' }, async () => undefined)
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect((err as RateLimitedError).resetAt.getTime()).toBeGreaterThanOrEqual(
+      sb.faultsOf('ssp-x').rateLimitedUntil,
+    );
+    sb.faultsOf('ssp-x').rateLimitedUntil = 0;
+
+    const quick = new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 300 });
+    sb.faultsOf('ssp-x').timeoutAfterCommit = 1;
+    await expect(
+      quick.post(
+        account,
+        { text: 'amb Folio Z (v1)', marker: 'Folio Z (v1)', idempotencyKey: 'k' },
+        async () => undefined,
+      ),
+    ).rejects.toBeInstanceOf(AmbiguousError);
+    expect(await quick.findByMarker(account, 'Folio Z (v1)')).not.toBeNull();
+  });
+
+  it('posts a photo on a Facebook page with alt text, finds and deletes it; a revoked token is AuthRevoked', async () => {
+    const sb = createFacebookSandbox(creds);
+    sandboxes.push(sb);
+    const base = await start(sb);
+    const fb = new FacebookAdapter({ graphBaseUrl: base, graphVersion: 'v21.0', timeoutMs: 2000 });
+    const account: ChannelAccount = {
+      id: 'ssp-fb',
+      platform: 'facebook',
+      handle: 'SSP',
+      credentials: creds['ssp-fb'],
+    };
+    const res = await fb.post(
+      account,
+      {
+        text: 'Hola Folio F (v1)',
+        image: { png, altText: 'alt fb' },
+        marker: 'Folio F (v1)',
+        idempotencyKey: 'k',
+      },
+      async () => undefined,
+    );
+    expect(sb.posts[0]).toMatchObject({
+      id: res.remoteId,
+      hasImage: true,
+      imageIsPng: true,
+      altText: 'alt fb',
+    });
+    await fb.post(
+      account,
+      { text: 'Aviso Folio F (v3)', marker: 'Folio F (v3)', idempotencyKey: 'k' },
+      async () => undefined,
+    );
+    expect(sb.posts[1]).toMatchObject({ kind: 'feed', hasImage: false });
+    expect((await fb.findByMarker(account, 'Folio F (v1)'))?.remoteId).toBe(res.remoteId);
+    await fb.delete(account, res.remoteId);
+    await fb.delete(account, res.remoteId);
+    expect(sb.posts[0].deletedAt).not.toBeNull();
+    sb.faultsOf('ssp-fb').revoked = true;
+    await expect(fb.findByMarker(account, 'x')).rejects.toBeInstanceOf(AuthRevokedError);
+  });
+
+  it('delivers signed webhooks once per idempotency key and withdraws them', async () => {
+    const sb = createPartnerSandbox(creds);
+    sandboxes.push(sb);
+    const base = await start(sb);
+    const hook = new WebhookAdapter({ timeoutMs: 2000 });
+    const account: ChannelAccount = {
+      id: 'partner-a',
+      platform: 'webhook',
+      handle: 'A',
+      credentials: { ...creds['partner-a'], url: `${base}/hooks/partner-a` },
+    };
+    const a = await hook.post(
+      account,
+      { text: 't', image: { png, altText: 'alt' }, marker: 'm', idempotencyKey: 'same' },
+      async () => undefined,
+    );
+    const b = await hook.post(
+      account,
+      { text: 't', marker: 'm', idempotencyKey: 'same' },
+      async () => undefined,
+    );
+    expect(b.remoteId).toBe(a.remoteId);
+    expect(sb.posts).toHaveLength(1);
+    expect(sb.posts[0]).toMatchObject({ hasImage: true, imageIsPng: true });
+    await hook.delete(account, a.remoteId);
+    expect(sb.posts[0].deletedAt).not.toBeNull();
+    await expect(
+      hook.post(
+        { ...account, credentials: { ...account.credentials, secret: 'another-secret-123456' } },
+        { text: 't', marker: 'm', idempotencyKey: 'k' },
+        async () => undefined,
+      ),
+    ).rejects.toBeInstanceOf(AuthRevokedError);
+  });
+});

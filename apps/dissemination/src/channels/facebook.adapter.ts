@@ -1,0 +1,111 @@
+import { ChannelAccount, ChannelAdapter, PostRequest, RemotePost } from './channel.adapter';
+import {
+  AmbiguousError,
+  AuthRevokedError,
+  BadContentError,
+  RateLimitedError,
+  TransientError,
+} from './channel.errors';
+import { fetchFailure, resetFromHeaders } from './http-failure';
+
+export interface FacebookAdapterOptions {
+  graphBaseUrl: string;
+  graphVersion: string;
+  timeoutMs: number;
+}
+
+interface GraphError {
+  error?: { message?: string; type?: string; code?: number; error_subcode?: number; is_transient?: boolean };
+}
+
+const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
+const AUTH_CODES = new Set([102, 190]);
+
+/** Facebook Page via the Graph API: photo post (with alt text), feed post, delete, look up. */
+export class FacebookAdapter implements ChannelAdapter {
+  readonly platform = 'facebook' as const;
+
+  constructor(private readonly options: FacebookAdapterOptions) {}
+
+  async post(
+    account: ChannelAccount,
+    req: PostRequest,
+    onRemoteId: (id: string) => Promise<void>,
+  ): Promise<RemotePost> {
+    const { pageId, pageAccessToken } = account.credentials;
+    let body: FormData | URLSearchParams;
+    let path: string;
+    if (req.image) {
+      const form = new FormData();
+      form.set('source', new Blob([new Uint8Array(req.image.png)], { type: 'image/png' }), 'ficha.png');
+      form.set('message', req.text);
+      form.set('alt_text_custom', req.image.altText);
+      form.set('published', 'true');
+      form.set('access_token', pageAccessToken);
+      body = form;
+      path = `${pageId}/photos`;
+    } else {
+      body = new URLSearchParams({ message: req.text, access_token: pageAccessToken });
+      path = `${pageId}/feed`;
+    }
+    const json = await this.call<{ id: string; post_id?: string }>('POST', path, body, true);
+    const id = json.post_id ?? json.id;
+    await onRemoteId(id);
+    return { remoteId: id, url: `https://www.facebook.com/${id}` };
+  }
+
+  async findByMarker(account: ChannelAccount, marker: string): Promise<RemotePost | null> {
+    const { pageId, pageAccessToken } = account.credentials;
+    const qs = new URLSearchParams({ fields: 'id,message', limit: '100', access_token: pageAccessToken });
+    const json = await this.call<{ data: { id: string; message?: string }[] }>('GET', `${pageId}/feed?${qs}`);
+    const hit = json.data.find((p) => p.message?.includes(marker));
+    return hit ? { remoteId: hit.id, url: `https://www.facebook.com/${hit.id}` } : null;
+  }
+
+  async delete(account: ChannelAccount, remoteId: string): Promise<void> {
+    const qs = new URLSearchParams({ access_token: account.credentials.pageAccessToken });
+    await this.call('DELETE', `${encodeURIComponent(remoteId)}?${qs}`, undefined, false, true);
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: FormData | URLSearchParams,
+    creates = false,
+    goneOk = false,
+  ): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.options.graphBaseUrl}/${this.options.graphVersion}/${path}`, {
+        method,
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (err) {
+      throw fetchFailure('facebook', err, creates);
+    }
+    let json: (T & GraphError) | undefined;
+    try {
+      json = (await res.json()) as T & GraphError;
+    } catch (err) {
+      if (res.ok && creates) throw new AmbiguousError('facebook: unreadable answer after posting');
+      if (!res.ok && res.status < 500) throw new BadContentError(`facebook ${res.status}: not JSON`);
+      throw fetchFailure('facebook', err, creates);
+    }
+    if (res.ok && !json?.error) return json as T;
+    const e = json?.error ?? {};
+    if (res.status === 429 || RATE_LIMIT_CODES.has(e.code ?? -1)) {
+      throw new RateLimitedError(resetFromHeaders(res.headers), `facebook ${res.status}/${e.code}`);
+    }
+    if (AUTH_CODES.has(e.code ?? -1) || res.status === 401) {
+      throw new AuthRevokedError(`facebook ${res.status}/${e.code}: ${e.type ?? ''}`);
+    }
+    if (goneOk && (res.status === 404 || (e.code === 100 && e.error_subcode === 33))) return {} as T;
+    if (res.status >= 500 || e.is_transient) {
+      throw creates
+        ? new AmbiguousError(`facebook ${res.status}`)
+        : new TransientError(`facebook ${res.status}`);
+    }
+    throw new BadContentError(`facebook ${res.status}/${e.code}: ${(e.message ?? '').slice(0, 200)}`);
+  }
+}

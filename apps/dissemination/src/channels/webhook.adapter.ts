@@ -1,0 +1,120 @@
+import { createHmac } from 'crypto';
+import { ChannelAccount, ChannelAdapter, PostRequest, RemotePost } from './channel.adapter';
+import {
+  AuthRevokedError,
+  BadContentError,
+  ChannelError,
+  RateLimitedError,
+  TransientError,
+} from './channel.errors';
+import { fetchFailure, resetFromHeaders } from './http-failure';
+
+export interface WebhookAdapterOptions {
+  timeoutMs: number;
+  /** Quick in-adapter retries of a delivery (safe: partners deduplicate by Idempotency-Key). */
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+/** Signature partners verify: HMAC-SHA256 over `<timestamp>.<body>` with the account's shared secret. */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/**
+ * Partner webhooks (media outlets, messaging gateways): HMAC-signed JSON. A delivery carries an
+ * Idempotency-Key, so retrying after a timeout cannot make the partner publish twice.
+ */
+export class WebhookAdapter implements ChannelAdapter {
+  readonly platform = 'webhook' as const;
+
+  constructor(private readonly options: WebhookAdapterOptions) {}
+
+  async post(
+    account: ChannelAccount,
+    req: PostRequest,
+    onRemoteId: (id: string) => Promise<void>,
+  ): Promise<RemotePost> {
+    const body = JSON.stringify({
+      type: 'alerta-rosa.publication',
+      idempotencyKey: req.idempotencyKey,
+      marker: req.marker,
+      text: req.text,
+      replyTo: req.replyToRemoteId ?? null,
+      image: req.image
+        ? { contentType: 'image/png', altText: req.image.altText, base64: req.image.png.toString('base64') }
+        : null,
+      data: req.data ?? {},
+    });
+    const json = await this.withRetries(() =>
+      this.send<{ id: string; url?: string }>(
+        account,
+        'POST',
+        account.credentials.url,
+        body,
+        req.idempotencyKey,
+      ),
+    );
+    await onRemoteId(json.id);
+    return { remoteId: json.id, url: json.url ?? null };
+  }
+
+  /** Partners cannot be searched; the idempotency key makes re-delivery safe instead. */
+  async findByMarker(): Promise<RemotePost | null> {
+    return null;
+  }
+
+  async delete(account: ChannelAccount, remoteId: string): Promise<void> {
+    const url = `${account.credentials.url}/${encodeURIComponent(remoteId)}`;
+    await this.withRetries(() => this.send(account, 'DELETE', url, '', `withdraw-${remoteId}`, true));
+  }
+
+  private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    const retries = this.options.retries ?? 2;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const retriable =
+          err instanceof ChannelError && (err.kind === 'transient' || err.kind === 'ambiguous');
+        if (!retriable || attempt >= retries) throw err;
+        await new Promise((r) => setTimeout(r, (this.options.retryDelayMs ?? 200) * 2 ** attempt));
+      }
+    }
+  }
+
+  private async send<T>(
+    account: ChannelAccount,
+    method: string,
+    url: string,
+    body: string,
+    idempotencyKey: string,
+    goneOk = false,
+  ): Promise<T> {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        body: method === 'DELETE' ? undefined : body,
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': idempotencyKey,
+          'x-alerta-rosa-account': account.id,
+          'x-alerta-rosa-timestamp': timestamp,
+          'x-alerta-rosa-signature': signWebhook(account.credentials.secret, timestamp, body),
+        },
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (err) {
+      throw fetchFailure('webhook', err, method === 'POST');
+    }
+    const text = await res.text().catch(() => '');
+    if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+    if (goneOk && (res.status === 404 || res.status === 410)) return {} as T;
+    if (res.status === 429) throw new RateLimitedError(resetFromHeaders(res.headers), 'webhook 429');
+    if (res.status === 401 || res.status === 403) throw new AuthRevokedError(`webhook ${res.status}`);
+    if (res.status >= 500 || res.status === 408) throw new TransientError(`webhook ${res.status}`);
+    throw new BadContentError(`webhook ${res.status}`);
+  }
+}

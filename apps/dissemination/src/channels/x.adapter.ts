@@ -1,0 +1,168 @@
+import * as http from 'http';
+import * as https from 'https';
+import {
+  ApiPartialResponseError,
+  ApiRequestError,
+  ApiResponseError,
+  ITwitterApiClientPlugin,
+  TwitterApi,
+} from 'twitter-api-v2';
+import { ChannelAccount, ChannelAdapter, PostRequest, RemotePost } from './channel.adapter';
+import {
+  AmbiguousError,
+  AuthRevokedError,
+  BadContentError,
+  ChannelError,
+  RateLimitedError,
+  TransientError,
+} from './channel.errors';
+
+export interface XAdapterOptions {
+  apiBaseUrl: string;
+  uploadBaseUrl: string;
+  timeoutMs: number;
+}
+
+/**
+ * twitter-api-v2 has no base-URL setting: this plugin rewrites the request URL (before it is signed,
+ * so the OAuth 1.0a signature covers the URL actually called) and sets the per-request timeout.
+ */
+export function baseUrlPlugin(options: XAdapterOptions): ITwitterApiClientPlugin {
+  return {
+    onBeforeRequestConfig({ params }) {
+      params.url = params.url
+        .replace(/^https:\/\/api\.x\.com/, options.apiBaseUrl)
+        .replace(/^https:\/\/upload\.x\.com/, options.uploadBaseUrl);
+      params.timeout = options.timeoutMs;
+    },
+  };
+}
+
+/** X (Twitter) API v2 with OAuth 1.0a user context: post with media + alt text, reply, delete, look up. */
+export class XAdapter implements ChannelAdapter {
+  readonly platform = 'x' as const;
+  private readonly clients = new Map<string, TwitterApi>();
+  private readonly agent: http.Agent;
+
+  constructor(private readonly options: XAdapterOptions) {
+    this.agent = options.apiBaseUrl.startsWith('http://')
+      ? new http.Agent({ keepAlive: true, maxSockets: 64 })
+      : new https.Agent({ keepAlive: true, maxSockets: 64 });
+  }
+
+  async post(
+    account: ChannelAccount,
+    req: PostRequest,
+    onRemoteId: (id: string) => Promise<void>,
+  ): Promise<RemotePost> {
+    const client = this.client(account);
+    let mediaIds: [string] | undefined;
+    if (req.image) {
+      const mediaId = await guard('safe', () =>
+        client.v2.uploadMedia(req.image!.png, { media_type: 'image/png' }),
+      );
+      await guard('safe', () =>
+        client.v2.createMediaMetadata(mediaId, { alt_text: { text: req.image!.altText } }),
+      );
+      mediaIds = [mediaId];
+    }
+    const created = await guard('create', () =>
+      client.v2.tweet({
+        text: req.text,
+        ...(mediaIds ? { media: { media_ids: mediaIds } } : {}),
+        ...(req.replyToRemoteId ? { reply: { in_reply_to_tweet_id: req.replyToRemoteId } } : {}),
+      }),
+    );
+    const id = created.data.id;
+    await onRemoteId(id);
+    return { remoteId: id, url: this.urlOf(account, id) };
+  }
+
+  async findByMarker(account: ChannelAccount, marker: string): Promise<RemotePost | null> {
+    const client = this.client(account);
+    const timeline = await guard('safe', () =>
+      client.v2.userTimeline(account.credentials.userId, { max_results: 100, exclude: ['retweets'] }),
+    );
+    const hit = timeline.tweets.find((t) => t.text.includes(marker));
+    return hit ? { remoteId: hit.id, url: this.urlOf(account, hit.id) } : null;
+  }
+
+  async delete(account: ChannelAccount, remoteId: string): Promise<void> {
+    const client = this.client(account);
+    try {
+      await guard('safe', () => client.v2.deleteTweet(remoteId), true);
+    } catch (err) {
+      if (err instanceof NotFound) return;
+      throw err;
+    }
+  }
+
+  private urlOf(account: ChannelAccount, id: string): string {
+    return `https://x.com/${account.handle.replace(/^@/, '')}/status/${id}`;
+  }
+
+  private client(account: ChannelAccount): TwitterApi {
+    const c = account.credentials;
+    const key = `${account.id}:${c.accessToken}:${c.consumerKey}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      for (const k of this.clients.keys()) if (k.startsWith(`${account.id}:`)) this.clients.delete(k);
+      client = new TwitterApi(
+        {
+          appKey: c.consumerKey,
+          appSecret: c.consumerSecret,
+          accessToken: c.accessToken,
+          accessSecret: c.accessSecret,
+        },
+        { plugins: [baseUrlPlugin(this.options)], httpAgent: this.agent },
+      );
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}
+
+class NotFound extends Error {}
+
+/**
+ * Runs one X call and classifies its failure. On the step that creates the post ('create'), a timeout
+ * or broken connection after sending, or a 5xx, may have posted: ambiguous. On other steps: transient.
+ */
+async function guard<T>(step: 'safe' | 'create', call: () => Promise<T>, notFoundOk = false): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ChannelError) throw err;
+    if (err instanceof ApiResponseError) {
+      if (err.code === 429) {
+        const reset = err.rateLimit?.reset;
+        throw new RateLimitedError(new Date(reset ? reset * 1000 : Date.now() + 60_000), `x 429`);
+      }
+      if (err.code === 401) throw new AuthRevokedError(`x 401: ${detail(err)}`);
+      if (err.code === 404 && notFoundOk) throw new NotFound();
+      if (err.code >= 500) {
+        throw step === 'create' ? new AmbiguousError(`x ${err.code}`) : new TransientError(`x ${err.code}`);
+      }
+      throw new BadContentError(`x ${err.code}: ${detail(err)}`);
+    }
+    if (err instanceof ApiPartialResponseError) {
+      throw step === 'create'
+        ? new AmbiguousError('x partial response')
+        : new TransientError('x partial response');
+    }
+    if (err instanceof ApiRequestError) {
+      const cause = err.requestError as NodeJS.ErrnoException;
+      const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(
+        cause?.code ?? '',
+      );
+      const msg = `x request: ${cause?.code ?? cause?.message ?? 'error'}`;
+      throw step === 'create' && !neverSent ? new AmbiguousError(msg) : new TransientError(msg);
+    }
+    throw new TransientError(`x: ${(err as Error).message}`);
+  }
+}
+
+function detail(err: ApiResponseError): string {
+  const data = err.data as { detail?: string; title?: string } | undefined;
+  return String(data?.detail ?? data?.title ?? '').slice(0, 200);
+}

@@ -1,0 +1,211 @@
+import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AccountRegistry } from '../accounts/account.registry';
+import { DisseminationConfig } from '../dissemination.config';
+import { JobsOptions } from 'bullmq';
+import { AccountQueues, POST_BACKOFF, PublishingJob, WITHDRAW_BACKOFF } from './account-queues';
+import { PENDING_CHANNEL } from './fan-out.service';
+import { PublishingService } from './publishing.service';
+import { updateReturning } from './sql';
+
+/** Job id of a post: deterministic, so a second enqueue of the same publication is a no-op. */
+export function postJobId(alertId: string, version: number, accountId: string): string {
+  return `post-${alertId}-v${version}-${accountId}`;
+}
+
+export function withdrawJobId(alertId: string, accountId: string): string {
+  return `withdraw-${alertId}-${accountId}`;
+}
+
+/**
+ * Moves committed work into the account queues. Rows are written by the inbox transaction; this
+ * enqueues them after commit (woken by NOTIFY, which PostgreSQL delivers only on commit), at start-up
+ * (whatever a crash between commit and enqueue left behind), and periodically (a job that vanished or
+ * finished without settling its row is enqueued again; the row's status makes re-running it harmless).
+ */
+@Injectable()
+export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly queues: AccountQueues;
+  private readonly logger: Logger;
+  private readonly config: DisseminationConfig;
+  private listener: Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly registry: AccountRegistry,
+    publishing: PublishingService,
+    @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<DisseminationConfig>,
+  ) {
+    this.logger = runtime.logger.child({ component: 'dispatcher' });
+    this.config = runtime.config;
+    this.queues = new AccountQueues(
+      this.config,
+      runtime.logger.child({ component: 'queues' }),
+      (job, token, worker) => publishing.run(job, token, worker),
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const prepared = await this.registry.prepare();
+    if (prepared.imported || prepared.reencrypted) this.logger.info(prepared, 'account credentials prepared');
+    const accounts = await this.registry.list();
+    const unusable = accounts.filter((a) => a.enabled && !a.credentials_ciphertext).map((a) => a.id);
+    if (unusable.length)
+      this.logger.warn({ accounts: unusable }, 'enabled accounts without credentials get no posts');
+    await this.queues.sync(accounts);
+    await this.listen();
+    await this.dispatch(true);
+    this.timer = setInterval(() => void this.sweep(), this.config.SWEEP_INTERVAL_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.listener?.end().catch(() => undefined);
+    await this.running?.catch(() => undefined);
+    await this.queues.close();
+  }
+
+  /** Called after registry changes (admin API) so workers follow the new policy at once. */
+  async refreshAccounts(): Promise<void> {
+    await this.queues.sync(await this.registry.list());
+    this.wake();
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({
+      connectionString: this.config.DATABASE_URL,
+      application_name: 'dissemination-dispatcher',
+    });
+    client.on('notification', () => this.wake());
+    client.on('error', (err) => {
+      this.logger.warn(
+        { err: err.message },
+        'dispatcher listener lost; relying on the sweep until it reconnects',
+      );
+      this.listener = null;
+      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1_000);
+    });
+    await client.connect();
+    await client.query(`LISTEN ${PENDING_CHANNEL}`);
+    this.listener = client;
+  }
+
+  wake(): void {
+    void this.dispatch(false);
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      await this.queues.sync(await this.registry.list());
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'account sync failed');
+    }
+    await this.dispatch(true);
+  }
+
+  /** Single-flight: a wake-up during a run triggers one more run. */
+  private dispatch(stale: boolean): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.enqueuePending(stale);
+        } while (this.again && !this.stopped);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'dispatch failed; the sweep will retry');
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  private async enqueuePending(includeStale: boolean): Promise<void> {
+    const staleMs = this.config.REENQUEUE_AFTER_MS;
+    const posts: {
+      id: string;
+      alert_id: string;
+      alert_version: number;
+      account_id: string;
+      enqueued_at: Date | null;
+    }[] = await this.db.query(
+      `SELECT p.id, p.alert_id, p.alert_version, p.account_id, p.enqueued_at
+           FROM dissemination.publications p JOIN dissemination.accounts a ON a.id = p.account_id
+          WHERE p.status = 'pending' AND a.enabled
+            AND (p.enqueued_at IS NULL OR ($1 AND p.enqueued_at < clock_timestamp() - make_interval(secs => $2::float / 1000)))
+          ORDER BY p.created_at LIMIT 5000`,
+      [includeStale, staleMs],
+    );
+    const postOpts = {
+      attempts: this.config.POST_MAX_ATTEMPTS,
+      backoff: { type: POST_BACKOFF },
+      removeOnComplete: { age: 7 * 86_400 },
+      removeOnFail: { age: 30 * 86_400 },
+    };
+    const fresh = new Map<string, { jobId: string; data: PublishingJob; opts: JobsOptions }[]>();
+    const stale: typeof posts = [];
+    for (const p of posts) {
+      const jobId = postJobId(p.alert_id, p.alert_version, p.account_id);
+      if (p.enqueued_at !== null) stale.push(p);
+      else
+        fresh.set(p.account_id, [
+          ...(fresh.get(p.account_id) ?? []),
+          { jobId, data: { kind: 'post', publicationId: p.id }, opts: postOpts },
+        ]);
+    }
+    // New work first, in one round trip per account; then the (rare) check of old rows against their jobs.
+    await Promise.all([...fresh.entries()].map(([accountId, jobs]) => this.queues.addBulk(accountId, jobs)));
+    for (const p of stale) {
+      const jobId = postJobId(p.alert_id, p.alert_version, p.account_id);
+      await this.queues.add(p.account_id, jobId, { kind: 'post', publicationId: p.id }, postOpts, true);
+    }
+    if (posts.length) {
+      await updateReturning(
+        this.db.manager,
+        `UPDATE dissemination.publications SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`,
+        [posts.map((p) => p.id)],
+      );
+      this.logger.debug({ count: posts.length }, 'publications enqueued');
+    }
+
+    const withdrawals: { alert_id: string; account_id: string; enqueued_at: Date | null }[] =
+      await this.db.query(
+        `SELECT alert_id, account_id, enqueued_at FROM dissemination.withdrawals
+        WHERE status = 'pending'
+          AND (enqueued_at IS NULL OR ($1 AND enqueued_at < clock_timestamp() - make_interval(secs => $2::float / 1000)))
+        ORDER BY created_at LIMIT 5000`,
+        [includeStale, staleMs],
+      );
+    for (const w of withdrawals) {
+      await this.queues.add(
+        w.account_id,
+        withdrawJobId(w.alert_id, w.account_id),
+        { kind: 'withdraw', alertId: w.alert_id, accountId: w.account_id },
+        {
+          // Retried until done; stragglers are reported (PublicationWithdrawalDelayed) along the way.
+          attempts: 1_000_000,
+          backoff: { type: WITHDRAW_BACKOFF },
+          removeOnComplete: { age: 7 * 86_400 },
+        },
+        w.enqueued_at !== null,
+      );
+      await this.db.query(
+        `UPDATE dissemination.withdrawals SET enqueued_at = clock_timestamp() WHERE alert_id = $1 AND account_id = $2`,
+        [w.alert_id, w.account_id],
+      );
+    }
+  }
+}

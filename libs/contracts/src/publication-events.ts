@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** Platforms an official account can live on. `webhook` covers partner outlets and messaging gateways. */
+export const PLATFORMS = ['x', 'facebook', 'webhook'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** What a publication is: the first post of an alert, a follow-up for an update, or the «localizada» notice. */
+export const PUBLICATION_KINDS = ['activation', 'update', 'located_notice'] as const;
+export type PublicationKind = (typeof PUBLICATION_KINDS)[number];
+
+const publicationRef = {
+  publicationId: z.string().uuid(),
+  accountId: z.string().min(1),
+  platform: z.enum(PLATFORMS),
+  handle: z.string().min(1),
+  kind: z.enum(PUBLICATION_KINDS),
+  alertVersion: z.number().int().positive(),
+  folio: z.string(),
+};
+
+export const publicationSucceededSchema = z
+  .object({
+    ...publicationRef,
+    remoteId: z.string().min(1),
+    remoteUrl: z.string().nullable(),
+    withImage: z.boolean(),
+    postedAt: z.string().datetime({ offset: true }),
+    attempts: z.number().int().min(0),
+    /** True when the post was found on the platform after an ambiguous failure instead of being posted again. */
+    recovered: z.boolean(),
+  })
+  .strict();
+export type PublicationSucceeded = z.infer<typeof publicationSucceededSchema>;
+
+export const PUBLICATION_FAILURE_REASONS = [
+  'auth_revoked',
+  'bad_content',
+  'not_configured',
+  'exhausted',
+] as const;
+export type PublicationFailureReason = (typeof PUBLICATION_FAILURE_REASONS)[number];
+
+export const publicationFailedSchema = z
+  .object({
+    ...publicationRef,
+    reason: z.enum(PUBLICATION_FAILURE_REASONS),
+    /** Short technical reason (no personal data). */
+    error: z.string().max(500),
+    attempts: z.number().int().min(0),
+    failedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type PublicationFailed = z.infer<typeof publicationFailedSchema>;
+
+export const publicationWithdrawnSchema = z
+  .object({
+    ...publicationRef,
+    remoteId: z.string().min(1),
+    withdrawnAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type PublicationWithdrawn = z.infer<typeof publicationWithdrawnSchema>;
+
+/** A withdrawal on one account keeps failing: reported once, retried until done. */
+export const withdrawalDelayedSchema = z
+  .object({
+    accountId: z.string().min(1),
+    platform: z.enum(PLATFORMS),
+    handle: z.string().min(1),
+    folio: z.string(),
+    attempts: z.number().int().min(0),
+    error: z.string().max(500),
+    reportedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type WithdrawalDelayed = z.infer<typeof withdrawalDelayedSchema>;
+
+/** Every account confirmed that no post of the alert carrying the ficha remains. */
+export const alertWithdrawalCompletedSchema = z
+  .object({
+    folio: z.string(),
+    outcome: z.string(),
+    accounts: z.number().int().min(0),
+    postsWithdrawn: z.number().int().min(0),
+    requestedAt: z.string().datetime({ offset: true }),
+    completedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type AlertWithdrawalCompleted = z.infer<typeof alertWithdrawalCompletedSchema>;
+
+export const PUBLICATION_EVENT_TYPES = {
+  succeeded: 'PublicationSucceeded',
+  failed: 'PublicationFailed',
+  withdrawn: 'PublicationWithdrawn',
+  withdrawalDelayed: 'PublicationWithdrawalDelayed',
+  withdrawalCompleted: 'AlertWithdrawalCompleted',
+} as const;

@@ -1,0 +1,187 @@
+import { randomBytes } from 'crypto';
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { loadAccountsCatalog } from '../../apps/dissemination/src/accounts/accounts.catalog';
+import { AccessTokenVerifier, Role } from '../../libs/auth/src';
+import { ServiceName, TEST_JWT_SECRET, TestStack, waitFor } from './stack';
+
+export interface SandboxPost {
+  id: string;
+  accountId: string;
+  kind: string;
+  text: string;
+  hasImage: boolean;
+  imageIsPng: boolean;
+  imageBytes: number;
+  altText: string | null;
+  replyTo: string | null;
+  createdAt: string;
+  deletedAt: string | null;
+}
+
+export const SANDBOXES = ['x-sandbox', 'facebook-sandbox', 'partner-sandbox'] as const;
+const SANDBOX_OF = { x: 'x-sandbox', facebook: 'facebook-sandbox', webhook: 'partner-sandbox' } as const;
+
+export const ACCOUNTS = loadAccountsCatalog().accounts;
+
+/** Random credentials for every account of config/accounts.yaml (shared by dissemination and the sandboxes). */
+export function sandboxCredentials(partnerBaseUrl: string): Record<string, Record<string, string>> {
+  const hex = (n = 16) => randomBytes(n).toString('hex');
+  const consumer = { consumerKey: `ck-${hex(6)}`, consumerSecret: hex() };
+  const out: Record<string, Record<string, string>> = {};
+  ACCOUNTS.forEach((a, i) => {
+    if (a.platform === 'x') {
+      out[a.id] = {
+        ...consumer,
+        accessToken: `${1000 + i}-${hex(8)}`,
+        accessSecret: hex(),
+        userId: String(9_000_000 + i),
+      };
+    } else if (a.platform === 'facebook') {
+      out[a.id] = { pageId: String(7_000_000 + i), pageAccessToken: `EAA${hex(20)}` };
+    } else {
+      out[a.id] = { url: `${partnerBaseUrl}/hooks/${a.id}`, secret: hex() };
+    }
+  });
+  return out;
+}
+
+export interface DisseminationStackOptions {
+  disseminationEnv?: Record<string, string>;
+  sandboxEnv?: Record<string, string>;
+  services?: ServiceName[];
+}
+
+/**
+ * Starts the three sandboxes, then intake, dissemination (pointed at the sandboxes, with the same
+ * credentials imported encrypted) and the tracker, with short timeouts/locks so crashes recover fast.
+ */
+export async function startDisseminationStack(stack: TestStack, options: DisseminationStackOptions = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ar-creds-'));
+  const file = join(dir, 'credentials.json');
+  // Sandboxes only need the secrets; the partner URL is known once the partner sandbox listens.
+  const creds = sandboxCredentials('http://127.0.0.1:1');
+  writeFileSync(file, JSON.stringify(creds));
+  for (const s of SANDBOXES) await stack.start(s, { SANDBOX_CREDENTIALS_FILE: file, ...options.sandboxEnv });
+  const partner = stack.url('partner-sandbox');
+  for (const a of ACCOUNTS) if (a.platform === 'webhook') creds[a.id].url = `${partner}/hooks/${a.id}`;
+  writeFileSync(file, JSON.stringify(creds));
+  const env = disseminationEnv(stack, file, options.disseminationEnv);
+  for (const s of options.services ?? ['intake', 'dissemination', 'tracker']) {
+    await stack.start(s, s === 'dissemination' ? env : {});
+  }
+  return { credentialsFile: file, credentials: creds, disseminationEnv: env };
+}
+
+export function disseminationEnv(
+  stack: TestStack,
+  credentialsFile: string,
+  extra: Record<string, string> = {},
+) {
+  return {
+    ACCOUNT_CREDENTIALS_FILE: credentialsFile,
+    X_API_BASE_URL: stack.url('x-sandbox'),
+    X_UPLOAD_BASE_URL: stack.url('x-sandbox'),
+    FACEBOOK_GRAPH_BASE_URL: stack.url('facebook-sandbox'),
+    CHANNEL_TIMEOUT_MS: '1000',
+    RETRY_BASE_MS: '200',
+    RETRY_MAX_MS: '2000',
+    WITHDRAWAL_RETRY_MAX_MS: '1000',
+    WITHDRAWAL_STRAGGLER_ATTEMPTS: '3',
+    SWEEP_INTERVAL_MS: '1000',
+    REENQUEUE_AFTER_MS: '5000',
+    QUEUE_LOCK_DURATION_MS: '3000',
+    QUEUE_STALLED_INTERVAL_MS: '1000',
+    LOG_LEVEL: 'info',
+    // A SIGKILLed consumer's partitions come back after this (the broker's minimum), not after 30 s.
+    CONSUMER_SESSION_TIMEOUT_MS: '6000',
+    ...extra,
+  };
+}
+
+export function sandboxFor(accountId: string): (typeof SANDBOXES)[number] {
+  const a = ACCOUNTS.find((x) => x.id === accountId);
+  if (!a) throw new Error(`unknown account ${accountId}`);
+  return SANDBOX_OF[a.platform];
+}
+
+/** Every post the three sandboxes hold (deleted ones included, with deletedAt). */
+export async function sandboxPosts(stack: TestStack, containing?: string): Promise<SandboxPost[]> {
+  const all: SandboxPost[] = [];
+  for (const s of SANDBOXES) {
+    const qs = containing ? `?contains=${encodeURIComponent(containing)}` : '';
+    const res = await stack.http(s, 'GET', `/_control/posts${qs}`);
+    all.push(...(res.body.posts as SandboxPost[]));
+  }
+  return all;
+}
+
+export async function sandboxStats(stack: TestStack): Promise<Record<string, Record<string, number>>> {
+  const merged: Record<string, Record<string, number>> = {};
+  for (const s of SANDBOXES) {
+    const body = (await stack.http(s, 'GET', '/_control/stats')).body as Record<
+      string,
+      Record<string, number>
+    >;
+    for (const [metric, counts] of Object.entries(body))
+      merged[metric] = { ...(merged[metric] ?? {}), ...counts };
+  }
+  return merged;
+}
+
+export async function setFaults(stack: TestStack, accountId: string, faults: Record<string, unknown>) {
+  const res = await stack.http(
+    sandboxFor(accountId),
+    'POST',
+    `/_control/accounts/${accountId}/faults`,
+    faults,
+  );
+  if (res.status !== 200) throw new Error(`faults: ${res.status}`);
+  return res.body as { rateLimitedUntil: number };
+}
+
+export async function setLatency(stack: TestStack, ms: number): Promise<void> {
+  for (const s of SANDBOXES) await stack.http(s, 'POST', '/_control/latency', { ms });
+}
+
+export async function resetSandboxFaults(stack: TestStack): Promise<void> {
+  for (const a of ACCOUNTS) {
+    await setFaults(stack, a.id, {
+      fail5xx: 0,
+      timeoutAfterCommit: 0,
+      rateLimitForMs: 0,
+      revoked: false,
+      latencyMs: null,
+    });
+  }
+  await setLatency(stack, 0);
+}
+
+/** Live (not deleted) posts per account that carry `marker`. */
+export function livePostsByAccount(posts: SandboxPost[], marker: string): Map<string, SandboxPost[]> {
+  const by = new Map<string, SandboxPost[]>();
+  for (const p of posts) {
+    if (p.deletedAt || !p.text.includes(marker)) continue;
+    by.set(p.accountId, [...(by.get(p.accountId) ?? []), p]);
+  }
+  return by;
+}
+
+export async function waitForPosts(stack: TestStack, marker: string, count: number, timeoutMs = 60_000) {
+  return waitFor(
+    async () => {
+      const posts = (await sandboxPosts(stack, marker)).filter((p) => !p.deletedAt);
+      return posts.length >= count ? posts : undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: `${count} posts with ${marker}` },
+  );
+}
+
+export function token(role: Role, sub = `test-${role}`): string {
+  return new AccessTokenVerifier(TEST_JWT_SECRET).sign({ sub, role }, 3600);
+}
+
+export function bearer(role: Role): Record<string, string> {
+  return { authorization: `Bearer ${token(role)}` };
+}

@@ -114,7 +114,9 @@ async function main() {
     console.log(`  POST accepted→tracker       : ${fmt(pipe)}`);
     console.log(`    of which commit→published  : ${fmt(relay)}`);
     console.log(`    of which published→tracker : ${fmt(consume)}`);
-    console.log(`  ratio p50 ${(pipe.p50 / Math.max(1, raw.p50)).toFixed(2)}× · p95 ${(pipe.p95 / Math.max(1, raw.p95)).toFixed(2)}×`);
+    console.log(
+      `  ratio p50 ${(pipe.p50 / Math.max(1, raw.p50)).toFixed(2)}× · p95 ${(pipe.p95 / Math.max(1, raw.p95)).toFixed(2)}×`,
+    );
     console.log(`  aim p95 ≤ 2×raw p95 + 25 ms = ${budget} ms → ${pipe.p95 <= budget ? 'met' : 'NOT met'}`);
   } finally {
     await stack.teardown();

@@ -2,7 +2,11 @@ import { Envelope, TOPICS, createEnvelope, newId } from '@alerta-rosa/contracts'
 import {
   InboxContext,
   KafkaInboxServer,
-  PreserveRpcErrorFilter, createKafka, createMessagingTables, ensureTopics } from '@alerta-rosa/messaging';
+  PreserveRpcErrorFilter,
+  createKafka,
+  createMessagingTables,
+  ensureTopics,
+} from '@alerta-rosa/messaging';
 import { createLogger } from '@alerta-rosa/observability';
 import { Controller, INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -25,7 +29,10 @@ class ProbeHandler {
     const n = (probe.attempts.get(event.eventId) ?? 0) + 1;
     probe.attempts.set(event.eventId, n);
     // A write inside the inbox transaction: must vanish when the handler fails.
-    await ctx.manager.query(`INSERT INTO probe.effects (event_id, attempt) VALUES ($1, $2)`, [event.eventId, n]);
+    await ctx.manager.query(`INSERT INTO probe.effects (event_id, attempt) VALUES ($1, $2)`, [
+      event.eventId,
+      n,
+    ]);
     if (probe.failAlways.has(event.eventId)) throw new Error('el servicio externo no responde');
     if (probe.failOnce.has(event.eventId) && n === 1) throw new Error('fallo transitorio');
     probe.handled.push(event.eventId);
@@ -113,11 +120,18 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
     const alertId = newId();
     const poisoned = activation(alertId, 'AR-2026-0101');
     const next = { ...activation(alertId, 'AR-2026-0101'), type: 'AlertUpdated' } as Envelope;
-    next.payload = { folio: 'AR-2026-0101', version: 2, changedFields: ['age'], ficha: (poisoned.payload as any).ficha };
+    next.payload = {
+      folio: 'AR-2026-0101',
+      version: 2,
+      changedFields: ['age'],
+      ficha: (poisoned.payload as any).ficha,
+    };
     probe.failAlways.add(poisoned.eventId);
 
     await publish([poisoned, next]);
-    await waitFor(async () => probe.handled.includes(next.eventId), { what: 'the next event on the partition' });
+    await waitFor(async () => probe.handled.includes(next.eventId), {
+      what: 'the next event on the partition',
+    });
 
     expect(probe.attempts.get(poisoned.eventId)).toBe(3);
     const [dead] = await stack.readTopic(stack.topic('alerts.v1.dlq'), { expect: 1 });
@@ -126,9 +140,15 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
     expect(dead.message.headers?.['dlq-consumer']?.toString()).toBe('probe');
     expect(JSON.parse(dead.message.value!.toString()).eventId).toBe(poisoned.eventId);
     // Failed attempts left no effect and no inbox entry; the next event was applied once.
-    expect(await dataSource.query(`SELECT 1 FROM probe.effects WHERE event_id = $1`, [poisoned.eventId])).toEqual([]);
-    expect(await dataSource.query(`SELECT 1 FROM probe.inbox WHERE event_id = $1`, [poisoned.eventId])).toEqual([]);
-    expect(await dataSource.query(`SELECT 1 FROM probe.effects WHERE event_id = $1`, [next.eventId])).toHaveLength(1);
+    expect(
+      await dataSource.query(`SELECT 1 FROM probe.effects WHERE event_id = $1`, [poisoned.eventId]),
+    ).toEqual([]);
+    expect(
+      await dataSource.query(`SELECT 1 FROM probe.inbox WHERE event_id = $1`, [poisoned.eventId]),
+    ).toEqual([]);
+    expect(
+      await dataSource.query(`SELECT 1 FROM probe.effects WHERE event_id = $1`, [next.eventId]),
+    ).toHaveLength(1);
   });
 
   it('applies a transient failure on the second attempt, exactly once', async () => {
@@ -137,7 +157,9 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
     await publish([event]);
     await waitFor(async () => probe.handled.includes(event.eventId), { what: 'the retried event' });
     expect(probe.attempts.get(event.eventId)).toBe(2);
-    const effects = await dataSource.query(`SELECT attempt FROM probe.effects WHERE event_id = $1`, [event.eventId]);
+    const effects = await dataSource.query(`SELECT attempt FROM probe.effects WHERE event_id = $1`, [
+      event.eventId,
+    ]);
     expect(effects).toEqual([{ attempt: 2 }]);
   });
 
@@ -147,7 +169,9 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
     await waitFor(async () => probe.handled.includes(event.eventId), { what: 'first delivery' });
     const marker = activation(event.alertId, 'AR-2026-0103');
     await publish([event, marker]); // a producer retry or relay re-send
-    await waitFor(async () => probe.handled.includes(marker.eventId), { what: 'the marker after the duplicate' });
+    await waitFor(async () => probe.handled.includes(marker.eventId), {
+      what: 'the marker after the duplicate',
+    });
     expect(probe.handled.filter((id) => id === event.eventId)).toHaveLength(1);
     expect(probe.attempts.get(event.eventId)).toBe(1);
   });

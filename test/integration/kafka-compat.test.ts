@@ -19,7 +19,10 @@ describe('kafkajs against the broker version we run', () => {
   it('creates a topic, produces with acks=all, joins a group, commits and reads back the committed offsets', async () => {
     const topic = `${stack.topicPrefix}.compat-${randomBytes(3).toString('hex')}`;
     await stack.admin(async (admin) => {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(meta.topics[0].partitions).toHaveLength(3);
     });
@@ -29,7 +32,11 @@ describe('kafkajs against the broker version we run', () => {
     const sent = await producer.send({
       topic,
       acks: -1,
-      messages: Array.from({ length: 9 }, (_, i) => ({ key: `k${i % 3}`, value: `m${i}`, headers: { n: String(i) } })),
+      messages: Array.from({ length: 9 }, (_, i) => ({
+        key: `k${i % 3}`,
+        value: `m${i}`,
+        headers: { n: String(i) },
+      })),
     });
     await producer.disconnect();
     expect(sent.every((r) => r.errorCode === 0)).toBe(true);
@@ -42,7 +49,9 @@ describe('kafkajs against the broker version we run', () => {
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+        await consumer.commitOffsets([
+          { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+        ]);
         seen.push(message.value!.toString());
       },
     });

@@ -75,7 +75,9 @@ describe('event spine: intake → Kafka → dissemination, coordination, tracker
         alertId,
         (entries) => entries.filter((e) => e.details.consumer === consumer).length === 11,
       );
-      const seen = done.entries.filter((e: any) => e.details.consumer === consumer).map((e: any) => e.alertVersion);
+      const seen = done.entries
+        .filter((e: any) => e.details.consumer === consumer)
+        .map((e: any) => e.alertVersion);
       expect({ consumer, seen }).toEqual({ consumer, seen: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] });
     }
   });
@@ -148,7 +150,8 @@ describe('event spine: intake → Kafka → dissemination, coordination, tracker
     await producer.disconnect();
     await waitFor(
       async () =>
-        (await stack.query(`SELECT 1 FROM tracker.dead_letters WHERE error LIKE 'bad_payload%'`)).length === 1,
+        (await stack.query(`SELECT 1 FROM tracker.dead_letters WHERE error LIKE 'bad_payload%'`)).length ===
+        1,
       { what: 'bad payload dead-lettered' },
     );
     const res = await stack.http('tracker', 'GET', `/api/v1/alerts/${alertId}/timeline`);

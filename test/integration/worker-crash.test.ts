@@ -30,16 +30,23 @@ describe('a worker that dies or is stopped mid-stream', () => {
     const restarted = await stack.start('dissemination');
     await waitFor(
       async () =>
-        restarted.logs().some((l) => l.msg === 'duplicate event skipped (already in inbox)' && l.eventId === eventId),
+        restarted
+          .logs()
+          .some((l) => l.msg === 'duplicate event skipped (already in inbox)' && l.eventId === eventId),
       { what: 'the redelivered event to be recognised', timeoutMs: 40_000 },
     );
-    const timeline = await stack.timelineWhere(res.body.id, (e) => e.filter((x) => x.type === RECEIPT).length >= 2);
+    const timeline = await stack.timelineWhere(
+      res.body.id,
+      (e) => e.filter((x) => x.type === RECEIPT).length >= 2,
+    );
     await sleep(1_000);
     const again = (await stack.http('tracker', 'GET', `/api/v1/alerts/${res.body.id}/timeline`)).body;
     expect(again.entries.length).toBe(timeline.entries.length);
 
     // Applied once: one inbox row, one receipt event in the outbox, one receipt on the timeline.
-    expect(await stack.query(`SELECT 1 FROM dissemination.inbox WHERE event_id = $1`, [eventId])).toHaveLength(1);
+    expect(
+      await stack.query(`SELECT 1 FROM dissemination.inbox WHERE event_id = $1`, [eventId]),
+    ).toHaveLength(1);
     expect(
       await stack.query(`SELECT 1 FROM dissemination.outbox WHERE message_key = $1`, [res.body.id]),
     ).toHaveLength(1);
@@ -51,7 +58,9 @@ describe('a worker that dies or is stopped mid-stream', () => {
     const worker = stack.service('dissemination');
     const alerts: string[] = [];
     for (let i = 0; i < 5; i++) {
-      alerts.push((await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 30 + i }))).body.id);
+      alerts.push(
+        (await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 30 + i }))).body.id,
+      );
     }
     // Stop while the burst is being consumed.
     await worker.stop('SIGTERM');

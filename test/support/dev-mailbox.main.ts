@@ -44,7 +44,11 @@ async function main(): Promise<void> {
     );
   }).listen(HTTP_PORT, '127.0.0.1', () => {
     process.stdout.write(
-      JSON.stringify({ msg: 'dev-mailbox ready', smtp: `smtp://127.0.0.1:${SMTP_PORT}`, http: `http://127.0.0.1:${HTTP_PORT}` }) + '\n',
+      JSON.stringify({
+        msg: 'dev-mailbox ready',
+        smtp: `smtp://127.0.0.1:${SMTP_PORT}`,
+        http: `http://127.0.0.1:${HTTP_PORT}`,
+      }) + '\n',
     );
   });
 }

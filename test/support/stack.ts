@@ -112,7 +112,9 @@ export class ServiceProcess {
       },
       { timeoutMs, intervalMs: 150, what: `${this.name} ready` },
     ).catch((err) => {
-      throw new Error(`${(err as Error).message}\n--- ${this.name} log ---\n${this.lines.slice(-30).join('\n')}`);
+      throw new Error(
+        `${(err as Error).message}\n--- ${this.name} log ---\n${this.lines.slice(-30).join('\n')}`,
+      );
     });
   }
 
@@ -227,7 +229,9 @@ export class TestStack {
     return svc;
   }
 
-  async startAll(names: ServiceName[] = ['intake', 'dissemination', 'coordination', 'tracker']): Promise<void> {
+  async startAll(
+    names: ServiceName[] = ['intake', 'dissemination', 'coordination', 'tracker'],
+  ): Promise<void> {
     // Sequentially: the first start creates topics; parallel starts would race on creation harmlessly
     // but slow each other down on two cores.
     for (const n of names) await this.start(n);
@@ -263,7 +267,11 @@ export class TestStack {
   /** A signed access token, as intake's login would issue it (same secret, claims and lifetime). */
   token(role: Role, opts: { sub?: string; areaId?: string; ttlSeconds?: number } = {}): string {
     return this.tokens.sign(
-      { sub: opts.sub ?? randomUUID(), role, ...(opts.areaId ? { areaId: opts.areaId } : role === 'area' ? { areaId: 'c4' } : {}) },
+      {
+        sub: opts.sub ?? randomUUID(),
+        role,
+        ...(opts.areaId ? { areaId: opts.areaId } : role === 'area' ? { areaId: 'c4' } : {}),
+      },
       opts.ttlSeconds ?? 900,
     );
   }
@@ -308,12 +316,15 @@ export class TestStack {
     const got: { partition: number; message: KafkaMessage }[] = [];
     await consumer.connect();
     await consumer.subscribe({ topic: physical, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ partition, message }) => void got.push({ partition, message }) });
-    await waitFor(async () => got.length >= expect, { timeoutMs, what: `${expect} messages on ${physical}` }).catch(
-      (err) => {
-        throw new Error(`${(err as Error).message} (got ${got.length})`);
-      },
-    );
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => void got.push({ partition, message }),
+    });
+    await waitFor(async () => got.length >= expect, {
+      timeoutMs,
+      what: `${expect} messages on ${physical}`,
+    }).catch((err) => {
+      throw new Error(`${(err as Error).message} (got ${got.length})`);
+    });
     await sleep(300); // anything beyond the expected count would show up now
     await consumer.disconnect();
     return got;

@@ -17,7 +17,9 @@ export class TrackerModule {
   static forRoot(runtime: ServiceRuntime): DynamicModule {
     return {
       module: TrackerModule,
-      imports: [RuntimeModule.forRoot(runtime, { entities: TRACKER_ENTITIES, migrations: TRACKER_MIGRATIONS })],
+      imports: [
+        RuntimeModule.forRoot(runtime, { entities: TRACKER_ENTITIES, migrations: TRACKER_MIGRATIONS }),
+      ],
       controllers: [TimelineController, TimelineEventsHandler],
       providers: [TimelineService, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };

@@ -12,13 +12,26 @@ export class AccessTokenVerifier {
   private readonly jwt: JwtService;
 
   constructor(secret: string) {
-    this.jwt = new JwtService({ secret, signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } });
+    this.jwt = new JwtService({
+      secret,
+      signOptions: { algorithm: 'HS256' },
+      verifyOptions: { algorithms: ['HS256'] },
+    });
   }
 
   sign(claims: AccessClaims, ttlSeconds: number): string {
     return this.jwt.sign(
-      { role: claims.role, ...(claims.areaId ? { areaId: claims.areaId } : {}), ...(claims.name ? { name: claims.name } : {}) },
-      { subject: claims.sub, expiresIn: ttlSeconds, issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE },
+      {
+        role: claims.role,
+        ...(claims.areaId ? { areaId: claims.areaId } : {}),
+        ...(claims.name ? { name: claims.name } : {}),
+      },
+      {
+        subject: claims.sub,
+        expiresIn: ttlSeconds,
+        issuer: ACCESS_TOKEN_ISSUER,
+        audience: ACCESS_TOKEN_AUDIENCE,
+      },
     );
   }
 

@@ -45,7 +45,10 @@ export class AuthGuard implements CanActivate {
     const user = token ? this.verifier.verify(token) : null;
     if (!user) {
       throw new HttpException(
-        { code: 'UNAUTHENTICATED', message: 'Se requiere iniciar sesión (token ausente, inválido o vencido).' },
+        {
+          code: 'UNAUTHENTICATED',
+          message: 'Se requiere iniciar sesión (token ausente, inválido o vencido).',
+        },
         HttpStatus.UNAUTHORIZED,
       );
     }

@@ -12,17 +12,23 @@ describe('configuration', () => {
   });
 
   it('names every bad variable in one line', () => {
-    expect(() => parseConfig(schema, { KAFKA_BROKERS: 'localhost', PORT: 'x', DATABASE_URL: 'mysql://a/b' })).toThrow(
-      /invalid configuration: .*DATABASE_URL.*KAFKA_BROKERS.*PORT/,
-    );
+    expect(() =>
+      parseConfig(schema, { KAFKA_BROKERS: 'localhost', PORT: 'x', DATABASE_URL: 'mysql://a/b' }),
+    ).toThrow(/invalid configuration: .*DATABASE_URL.*KAFKA_BROKERS.*PORT/);
   });
 
   it('refuses test-only crash injection in production', () => {
-    expect(() => parseConfig(schema, { NODE_ENV: 'production', FAULT_KILL_AFTER_INBOX_COMMIT: '1' })).toThrow(ConfigError);
+    expect(() => parseConfig(schema, { NODE_ENV: 'production', FAULT_KILL_AFTER_INBOX_COMMIT: '1' })).toThrow(
+      ConfigError,
+    );
   });
 
   it('parses a broker list', () => {
-    expect(parseConfig(z.object({ KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS }), { KAFKA_BROKERS: 'a:1, b:2' })).toEqual({
+    expect(
+      parseConfig(z.object({ KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS }), {
+        KAFKA_BROKERS: 'a:1, b:2',
+      }),
+    ).toEqual({
       KAFKA_BROKERS: ['a:1', 'b:2'],
     });
   });

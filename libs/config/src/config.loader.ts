@@ -47,7 +47,10 @@ export class ConfigError extends Error {}
  * Validates the environment against a schema. On failure throws one line naming every bad
  * variable, so that a misconfigured service stops at start-up with a clear reason.
  */
-export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);

@@ -38,7 +38,13 @@ describe('event contracts', () => {
 
   it('carries correlation over and records causation when an event causes another', () => {
     const cause = activation();
-    const effect = createEnvelope({ type: 'AlertEventReceived', alertId: cause.alertId, producer: 'tracker', cause, payload: {} });
+    const effect = createEnvelope({
+      type: 'AlertEventReceived',
+      alertId: cause.alertId,
+      producer: 'tracker',
+      cause,
+      payload: {},
+    });
     expect(effect.correlationId).toBe(cause.correlationId);
     expect(effect.causationId).toBe(cause.eventId);
   });
@@ -58,8 +64,16 @@ describe('event contracts', () => {
     ['not JSON', 'nope', 'not_json'],
     ['an envelope without eventId', JSON.stringify({ ...activation(), eventId: undefined }), 'bad_envelope'],
     ['an unknown producer', JSON.stringify({ ...activation(), producer: 'someone' }), 'bad_envelope'],
-    ['a payload that breaks its schema', JSON.stringify({ ...activation(), payload: { folio: 'x' } }), 'bad_payload'],
-    ['an unknown schema version', JSON.stringify({ ...activation(), schemaVersion: 9 }), 'unknown_schema_version'],
+    [
+      'a payload that breaks its schema',
+      JSON.stringify({ ...activation(), payload: { folio: 'x' } }),
+      'bad_payload',
+    ],
+    [
+      'an unknown schema version',
+      JSON.stringify({ ...activation(), schemaVersion: 9 }),
+      'unknown_schema_version',
+    ],
   ])('classifies %s', (_name, raw, reason) => {
     try {
       decodeEvent(raw);

@@ -20,10 +20,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
         res.status(status).json(body);
         return;
       }
-      res.status(status).json({ code: httpCode(status), message: spanishStatus(status) } satisfies ApiErrorBody);
+      res
+        .status(status)
+        .json({ code: httpCode(status), message: spanishStatus(status) } satisfies ApiErrorBody);
       return;
     }
-    this.runtime.logger.error({ err: (exception as Error)?.message, stack: (exception as Error)?.stack }, 'unhandled error');
+    this.runtime.logger.error(
+      { err: (exception as Error)?.message, stack: (exception as Error)?.stack },
+      'unhandled error',
+    );
     res
       .status(HttpStatus.INTERNAL_SERVER_ERROR)
       .json({ code: 'INTERNAL_ERROR', message: 'Error interno; intente de nuevo.' } satisfies ApiErrorBody);

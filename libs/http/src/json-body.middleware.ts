@@ -29,7 +29,9 @@ export function jsonBody(limit: string) {
         return;
       }
       if (err?.type === 'entity.parse.failed') {
-        res.status(400).json({ code: 'MALFORMED_JSON', message: 'El cuerpo no es JSON válido.' } satisfies ApiErrorBody);
+        res
+          .status(400)
+          .json({ code: 'MALFORMED_JSON', message: 'El cuerpo no es JSON válido.' } satisfies ApiErrorBody);
         return;
       }
       if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {

@@ -36,6 +36,11 @@ export class ZodBodyPipe<S extends z.ZodType> implements PipeTransform<unknown, 
       const custom = issue.code === 'custom' ? issue.message : undefined;
       return [{ path, code: issue.code, message: custom ?? MESSAGES[issue.code] ?? issue.message }];
     });
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'La solicitud tiene datos inválidos.', fields);
+    throw new ApiError(
+      HttpStatus.BAD_REQUEST,
+      'VALIDATION_FAILED',
+      'La solicitud tiene datos inválidos.',
+      fields,
+    );
   }
 }

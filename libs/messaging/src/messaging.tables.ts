@@ -18,7 +18,9 @@ export async function createMessagingTables(runner: QueryRunner, schema: string)
       attempts      integer NOT NULL DEFAULT 0,
       last_error    text
     )`);
-  await runner.query(`CREATE INDEX outbox_unpublished_idx ON "${schema}".outbox (id) WHERE published_at IS NULL`);
+  await runner.query(
+    `CREATE INDEX outbox_unpublished_idx ON "${schema}".outbox (id) WHERE published_at IS NULL`,
+  );
   await runner.query(`
     CREATE TABLE "${schema}".inbox (
       consumer      text NOT NULL,

@@ -16,13 +16,15 @@ export class HealthController {
 
   /** Liveness + readiness: the database answers. Reports whether this replica relays the outbox. */
   @Get()
-
   @HttpCode(200)
   async check(): Promise<{ status: 'ok'; service: string; outboxRelayLeader: boolean }> {
     try {
       await this.dataSource.query('SELECT 1');
     } catch {
-      throw new ServiceUnavailableException({ code: 'DATABASE_UNAVAILABLE', message: 'Base de datos no disponible' });
+      throw new ServiceUnavailableException({
+        code: 'DATABASE_UNAVAILABLE',
+        message: 'Base de datos no disponible',
+      });
     }
     return { status: 'ok', service: this.runtime.name, outboxRelayLeader: this.relay.isLeader };
   }

@@ -16,7 +16,9 @@ import { HealthController } from './health.controller';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
 @Injectable()
-class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+class OutboxRelayLifecycle
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   constructor(
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
@@ -64,7 +66,10 @@ export class RuntimeModule {
       controllers: [HealthController],
       providers: [
         { provide: SERVICE_RUNTIME, useValue: runtime },
-        { provide: OutboxWriter, useValue: new OutboxWriter(runtime.schema, runtime.config.KAFKA_TOPIC_PREFIX) },
+        {
+          provide: OutboxWriter,
+          useValue: new OutboxWriter(runtime.schema, runtime.config.KAFKA_TOPIC_PREFIX),
+        },
         {
           provide: OutboxRelay,
           useValue: new OutboxRelay({

@@ -17,7 +17,10 @@ describe('alert lifecycle', () => {
       const ok = allowed[action].includes(status);
       const run = () => assertTransition(status, action);
       if (ok) expect(run).not.toThrow();
-      else expect(run).toThrow(expect.objectContaining({ response: expect.objectContaining({ code: 'INVALID_TRANSITION' }) }));
+      else
+        expect(run).toThrow(
+          expect.objectContaining({ response: expect.objectContaining({ code: 'INVALID_TRANSITION' }) }),
+        );
     }
   });
 

@@ -9,12 +9,15 @@ const image = (format: 'jpeg' | 'png' | 'webp') =>
     .toBuffer();
 
 describe('photo processor', () => {
-  it.each(['jpeg', 'png', 'webp'] as const)('recognises %s by content and finds where it ends', async (format) => {
-    const buf = await image(format);
-    expect(sniffFormat(buf)).toBe(format);
-    expect(imageEnd(buf, format)).toBe(buf.length);
-    expect(imageEnd(Buffer.concat([buf, Buffer.from('PK\u0003\u0004tail')]), format)).toBe(buf.length);
-  });
+  it.each(['jpeg', 'png', 'webp'] as const)(
+    'recognises %s by content and finds where it ends',
+    async (format) => {
+      const buf = await image(format);
+      expect(sniffFormat(buf)).toBe(format);
+      expect(imageEnd(buf, format)).toBe(buf.length);
+      expect(imageEnd(Buffer.concat([buf, Buffer.from('PK\u0003\u0004tail')]), format)).toBe(buf.length);
+    },
+  );
 
   it('re-encodes every variant as JPEG without metadata, never enlarging', async () => {
     const out = await processPhoto(await image('png'), limits);

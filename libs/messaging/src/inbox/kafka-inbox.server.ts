@@ -1,4 +1,11 @@
-import { Envelope, EventDecodeError, decodeEvent, dlqTopic, logicalTopic, physicalTopic } from '@alerta-rosa/contracts';
+import {
+  Envelope,
+  EventDecodeError,
+  decodeEvent,
+  dlqTopic,
+  logicalTopic,
+  physicalTopic,
+} from '@alerta-rosa/contracts';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -69,7 +76,11 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     for (const t of topics) {
       if (!this.getHandlerByPattern(t)) throw new Error(`no @EventPattern handler for topic ${t}`);
     }
-    this.dlqProducer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 1 });
+    this.dlqProducer = kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: false,
+      maxInFlightRequests: 1,
+    });
     await this.dlqProducer.connect();
     this.consumer = kafka.consumer({
       groupId: physicalTopic(topicPrefix, groupId),
@@ -82,7 +93,10 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       logger.error({ err: String(e.payload.error), restart: e.payload.restart }, 'kafka consumer crashed'),
     );
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: topics.map((t) => physicalTopic(topicPrefix, t)), fromBeginning: true });
+    await this.consumer.subscribe({
+      topics: topics.map((t) => physicalTopic(topicPrefix, t)),
+      fromBeginning: true,
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -164,7 +178,13 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         }
         const delay = retryBackoffMs * 2 ** (attempt - 1);
         logger.warn(
-          { eventId: envelope.eventId, alertId: envelope.alertId, attempt, retryInMs: delay, err: (err as Error).message },
+          {
+            eventId: envelope.eventId,
+            alertId: envelope.alertId,
+            attempt,
+            retryInMs: delay,
+            err: (err as Error).message,
+          },
           'event handler failed; retrying',
         );
         await new Promise((r) => setTimeout(r, delay));
@@ -173,14 +193,26 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     }
   }
 
-  private async processOnce(envelope: Envelope, handler: MessageHandler, meta: ConsumedMessageMeta): Promise<void> {
+  private async processOnce(
+    envelope: Envelope,
+    handler: MessageHandler,
+    meta: ConsumedMessageMeta,
+  ): Promise<void> {
     const { dataSource, schema, logger } = this.options;
     let duplicate = false;
     await dataSource.transaction(async (manager) => {
       const inserted: unknown[] = await manager.query(
         `INSERT INTO "${schema}".inbox (consumer, event_id, event_type, alert_id, topic, kafka_partition, kafka_offset)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-        [meta.consumer, envelope.eventId, envelope.type, envelope.alertId, meta.logicalTopic, meta.partition, meta.offset],
+        [
+          meta.consumer,
+          envelope.eventId,
+          envelope.type,
+          envelope.alertId,
+          meta.logicalTopic,
+          meta.partition,
+          meta.offset,
+        ],
       );
       if (inserted.length === 0) {
         duplicate = true;
@@ -189,7 +221,12 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       const result = await handler(envelope, new InboxContext([manager, meta]));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     });
-    const log = { eventId: envelope.eventId, alertId: envelope.alertId, type: envelope.type, consumer: meta.consumer };
+    const log = {
+      eventId: envelope.eventId,
+      alertId: envelope.alertId,
+      type: envelope.type,
+      consumer: meta.consumer,
+    };
     if (duplicate) {
       logger.info(log, 'duplicate event skipped (already in inbox)');
       return;
@@ -216,7 +253,15 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     await this.options.dataSource.query(
       `INSERT INTO "${this.options.schema}".dead_letters (consumer, topic, kafka_partition, kafka_offset, message_key, error, attempts)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [meta.consumer, meta.logicalTopic, meta.partition, meta.offset, key?.toString() ?? null, reason.slice(0, 4000), attempts],
+      [
+        meta.consumer,
+        meta.logicalTopic,
+        meta.partition,
+        meta.offset,
+        key?.toString() ?? null,
+        reason.slice(0, 4000),
+        attempts,
+      ],
     );
     await this.dlqProducer!.send({
       topic: target,
@@ -241,7 +286,14 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       ],
     });
     this.options.logger.error(
-      { topic: meta.topic, partition: meta.partition, offset: meta.offset, consumer: meta.consumer, attempts, err: reason },
+      {
+        topic: meta.topic,
+        partition: meta.partition,
+        offset: meta.offset,
+        consumer: meta.consumer,
+        attempts,
+        err: reason,
+      },
       'message dead-lettered',
     );
   }

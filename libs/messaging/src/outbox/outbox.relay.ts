@@ -125,7 +125,10 @@ export class OutboxRelay {
 
   private async ensureClient(): Promise<void> {
     if (!this.client) {
-      const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay' });
+      const client = new Client({
+        connectionString: this.options.databaseUrl,
+        application_name: 'outbox-relay',
+      });
       client.on('error', (err) => {
         this.options.logger.warn({ err: err.message }, 'outbox relay: database connection lost');
         if (this.client === client) {

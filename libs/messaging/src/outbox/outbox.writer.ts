@@ -19,7 +19,13 @@ export class OutboxWriter {
       await manager.query(
         `INSERT INTO "${this.schema}".outbox (event_id, topic, message_key, event_type, payload)
          VALUES ($1, $2, $3, $4, $5)`,
-        [event.eventId, physicalTopic(this.topicPrefix, topic), event.alertId, event.type, encodeEvent(event)],
+        [
+          event.eventId,
+          physicalTopic(this.topicPrefix, topic),
+          event.alertId,
+          event.type,
+          encodeEvent(event),
+        ],
       );
     }
     await manager.query('SELECT pg_notify($1, $2)', [outboxChannel(this.schema), '']);

@@ -16,8 +16,11 @@ if [ ! -f "$envfile" ]; then
   echo "== creating .env with fresh development secrets (not committed)"
   {
     echo "AUTH_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=' | head -c 48)"
+    echo "DEV_ADMIN_PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=' | head -c 20)"
   } > "$envfile"
 fi
+grep -q '^DEV_ADMIN_PASSWORD=' "$envfile" || \
+  echo "DEV_ADMIN_PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=' | head -c 20)" >> "$envfile"
 set -a; . "$envfile"; set +a
 export NODE_ENV="${NODE_ENV:-development}" LOG_LEVEL="${LOG_LEVEL:-info}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/alerta_rosa}"
@@ -36,7 +39,10 @@ export SANDBOX_CREDENTIALS_FILE="$root/.sandbox-credentials.json" ACCOUNT_CREDEN
 node -r ./infra/node/register-paths.js dist/apps/sandbox-kit/src/dev-credentials.cli.js "$SANDBOX_CREDENTIALS_FILE"
 
 # name:port of every service, in start order (the sandboxes first; then intake, which creates the topics).
-services=(x-sandbox:4100 facebook-sandbox:4200 partner-sandbox:4300 intake:3001 dissemination:3002 coordination:3003 tracker:3004)
+# A development mailbox takes coordination's mail (smtp://127.0.0.1:1025) unless something already listens there.
+services=()
+(exec 3<>/dev/tcp/127.0.0.1/1025) 2>/dev/null || services+=(dev-mailbox:8025)
+services+=(x-sandbox:4100 facebook-sandbox:4200 partner-sandbox:4300 intake:3001 dissemination:3002 coordination:3003 tracker:3004)
 logdir="${TMPDIR:-/tmp}/alerta-rosa-logs"; mkdir -p "$logdir"
 pids=()
 
@@ -54,7 +60,9 @@ trap stop_all INT TERM EXIT
 
 for entry in "${services[@]}"; do
   name="${entry%%:*}"; port="${entry##*:}"
-  PORT="$port" node -r ./infra/node/register-paths.js "dist/apps/$name/src/main.js" >"$logdir/$name.log" 2>&1 &
+  script="dist/apps/$name/src/main.js"
+  [ "$name" = dev-mailbox ] && script="dist/test/support/dev-mailbox.main.js"
+  PORT="$port" node -r ./infra/node/register-paths.js "$script" >"$logdir/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 120); do
     if grep -q "\"msg\":\"$name ready\"" "$logdir/$name.log" 2>/dev/null; then break; fi
@@ -62,6 +70,10 @@ for entry in "${services[@]}"; do
     sleep 0.5
   done
 done
+
+# The first administrator, once (the CLI refuses an existing username; that is fine here).
+ADMIN_PASSWORD="$DEV_ADMIN_PASSWORD" node -r ./infra/node/register-paths.js dist/apps/intake/src/cli/create-admin.cli.js \
+  --username admin --name "Administración (desarrollo)" >"$logdir/create-admin.log" 2>&1 || true
 
 cat <<MSG
 
@@ -72,6 +84,9 @@ Alerta Rosa is running (logs in $logdir):
                  (GET /_control/posts on each: what was posted and withdrawn)
   coordination   http://127.0.0.1:3003/health
   tracker        http://127.0.0.1:3004/api/v1/alerts/<id>/timeline
+  mail           http://127.0.0.1:8025 (development mailbox, when started here)
+  login          POST http://127.0.0.1:3001/api/v1/auth/login  {"username":"admin","password":"$DEV_ADMIN_PASSWORD"}
+  API docs       http://127.0.0.1:3001/api/docs
   Kafka 127.0.0.1:9092 · PostgreSQL 127.0.0.1:5432 (database alerta_rosa) · Redis 127.0.0.1:6379
 Press Ctrl-C to stop everything.
 MSG

@@ -159,6 +159,21 @@ describe('event spine: intake → Kafka → dissemination, coordination, tracker
     expect(res.body.code).toBe('ALERT_NOT_FOUND');
   });
 
+  it('shows the timeline only to the Unidad de Género, the comité and administration', async () => {
+    const created = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 50 }));
+    await stack.timelineWhere(created.body.id, (e) => e.length > 0);
+    const path = `/api/v1/alerts/${created.body.id}/timeline`;
+    expect(await stack.http('tracker', 'GET', path, undefined, { authorization: '' })).toMatchObject({
+      status: 401,
+      body: { code: 'UNAUTHENTICATED' },
+    });
+    const area = await stack.http('tracker', 'GET', path, undefined, stack.bearer('area', { areaId: 'c4' }));
+    expect(area).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    for (const role of ['operadora', 'comite', 'admin'] as const) {
+      expect((await stack.http('tracker', 'GET', path, undefined, stack.bearer(role))).status).toBe(200);
+    }
+  });
+
   it('answers health checks of every service', async () => {
     for (const name of ['intake', 'dissemination', 'coordination', 'tracker'] as const) {
       const res = await stack.http(name, 'GET', '/health');

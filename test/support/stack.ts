@@ -281,7 +281,8 @@ export class TestStack {
   }
 
   /**
-   * Requests to intake go as the stack's duty operator unless an `authorization` header is given;
+   * Requests to intake go as the stack's duty operator, to the tracker as the comité, unless an
+   * `authorization` header is given;
    * `authorization: ''` sends none (to test the guard).
    */
   private withAuth(name: ServiceName, headers: Record<string, string>): Record<string, string> {
@@ -291,6 +292,7 @@ export class TestStack {
       const { [key]: _dropped, ...rest } = headers;
       return rest;
     }
+    if (name === 'tracker') return { ...headers, authorization: `Bearer ${this.token('comite')}` };
     if (name !== 'intake') return headers;
     return { ...headers, authorization: `Bearer ${this.token('operadora', { sub: this.operatorId })}` };
   }

@@ -1,7 +1,9 @@
-import { baseConfigSchema, portSchema } from '@alerta-rosa/config';
+import { authSecretSchema, baseConfigSchema, portSchema } from '@alerta-rosa/config';
 import { z } from 'zod';
 
 export const trackerConfigSchema = baseConfigSchema.extend({
   PORT: portSchema(3004),
+  /** Verifies the access tokens intake issues (shared HS256 secret). */
+  AUTH_JWT_SECRET: authSecretSchema,
 });
 export type TrackerConfig = z.infer<typeof trackerConfigSchema>;

@@ -1,7 +1,9 @@
+import { AuthModule } from '@alerta-rosa/auth';
 import { ApiExceptionFilter } from '@alerta-rosa/http';
 import { RuntimeModule, ServiceRuntime } from '@alerta-rosa/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { TrackerConfig } from './tracker.config';
 import { TrackerInit1764300000003 } from './migrations/1764300000003-tracker-init';
 import { TimelineEntry } from './timeline/timeline-entry.entity';
 import { TimelineEventsHandler } from './timeline/timeline-events.handler';
@@ -14,10 +16,11 @@ export const TRACKER_MIGRATIONS = [TrackerInit1764300000003];
 
 @Module({})
 export class TrackerModule {
-  static forRoot(runtime: ServiceRuntime): DynamicModule {
+  static forRoot(runtime: ServiceRuntime<TrackerConfig>): DynamicModule {
     return {
       module: TrackerModule,
       imports: [
+        AuthModule.forRoot(runtime.config.AUTH_JWT_SECRET),
         RuntimeModule.forRoot(runtime, { entities: TRACKER_ENTITIES, migrations: TRACKER_MIGRATIONS }),
       ],
       controllers: [TimelineController, TimelineEventsHandler],

@@ -1,3 +1,4 @@
+import { Roles } from '@alerta-rosa/auth';
 import { ApiError } from '@alerta-rosa/http';
 import { Controller, Get, HttpStatus, Param, ParseUUIDPipe } from '@nestjs/common';
 import { TimelineService } from './timeline.service';
@@ -6,8 +7,9 @@ import { TimelineService } from './timeline.service';
 export class TimelineController {
   constructor(private readonly timeline: TimelineService) {}
 
-  /** The alert's timeline in the order the tracker recorded it. */
+  /** The alert's timeline in the order the tracker recorded it (Unidad de Género, comité, administración). */
   @Get(':id/timeline')
+  @Roles('operadora', 'comite', 'admin')
   get(
     @Param(
       'id',

@@ -7,7 +7,7 @@ import { randomBytes } from 'crypto';
 import { TestStack, minimalFicha, sleep, waitFor } from '../support/stack';
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000);
-const RATE_PER_S = Number(process.env.BENCH_RATE ?? 100);
+const RATE_PER_S = Number(process.env.BENCH_RATE ?? 10);
 
 function percentile(sorted: number[], p: number): number {
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

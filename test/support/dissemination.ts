@@ -1,24 +1,14 @@
-import { randomBytes } from 'crypto';
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadAccountsCatalog } from '../../apps/dissemination/src/accounts/accounts.catalog';
+import { generateSandboxCredentials } from '../../apps/sandbox-kit/src/sandbox-credentials';
+import type { StoredPost } from '../../apps/sandbox-kit/src/sandbox.server';
 import { AccessTokenVerifier, Role } from '../../libs/auth/src';
 import { ServiceName, TEST_JWT_SECRET, TestStack, waitFor } from './stack';
 
-export interface SandboxPost {
-  id: string;
-  accountId: string;
-  kind: string;
-  text: string;
-  hasImage: boolean;
-  imageIsPng: boolean;
-  imageBytes: number;
-  altText: string | null;
-  replyTo: string | null;
-  createdAt: string;
-  deletedAt: string | null;
-}
+/** A post as the sandboxes keep it (GET /_control/posts). */
+export type SandboxPost = StoredPost;
 
 export const SANDBOXES = ['x-sandbox', 'facebook-sandbox', 'partner-sandbox'] as const;
 const SANDBOX_OF = { x: 'x-sandbox', facebook: 'facebook-sandbox', webhook: 'partner-sandbox' } as const;
@@ -26,25 +16,9 @@ const SANDBOX_OF = { x: 'x-sandbox', facebook: 'facebook-sandbox', webhook: 'par
 export const ACCOUNTS = loadAccountsCatalog().accounts;
 
 /** Random credentials for every account of config/accounts.yaml (shared by dissemination and the sandboxes). */
+/** Random credentials for every account of config/accounts.yaml (shared by dissemination and the sandboxes). */
 export function sandboxCredentials(partnerBaseUrl: string): Record<string, Record<string, string>> {
-  const hex = (n = 16) => randomBytes(n).toString('hex');
-  const consumer = { consumerKey: `ck-${hex(6)}`, consumerSecret: hex() };
-  const out: Record<string, Record<string, string>> = {};
-  ACCOUNTS.forEach((a, i) => {
-    if (a.platform === 'x') {
-      out[a.id] = {
-        ...consumer,
-        accessToken: `${1000 + i}-${hex(8)}`,
-        accessSecret: hex(),
-        userId: String(9_000_000 + i),
-      };
-    } else if (a.platform === 'facebook') {
-      out[a.id] = { pageId: String(7_000_000 + i), pageAccessToken: `EAA${hex(20)}` };
-    } else {
-      out[a.id] = { url: `${partnerBaseUrl}/hooks/${a.id}`, secret: hex() };
-    }
-  });
-  return out;
+  return generateSandboxCredentials(ACCOUNTS, partnerBaseUrl, 'ck');
 }
 
 export interface DisseminationStackOptions {

@@ -7,3 +7,4 @@ export * from './inbox/inbox.context';
 export * from './inbox/kafka-inbox.server';
 export * from './receipt/receipt.recorder';
 export * from './inbox/preserve-error.filter';
+export * from './notify/committed-work.loop';

@@ -1,9 +1,9 @@
+import { CommittedWorkLoop } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { CoordinationConfig } from '../coordination.config';
-import { rows } from '../tasks/sql';
+import { DISPATCH_CHANNEL, rows } from '../tasks/sql';
 import { TaskService } from '../tasks/task.service';
 import { CoordinationQueues } from './coordination.queues';
 import { escalationJobId, mailJobId, progressJobId } from './queue.names';
@@ -16,69 +16,35 @@ import { escalationJobId, mailJobId, progressJobId } from './queue.names';
  */
 @Injectable()
 export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
-  private listener: Client | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly loop: CommittedWorkLoop;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly queues: CoordinationQueues,
     private readonly tasks: TaskService,
-    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<CoordinationConfig>,
-  ) {}
+    @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<CoordinationConfig>,
+  ) {
+    this.loop = new CommittedWorkLoop({
+      name: 'coordination-dispatch',
+      databaseUrl: runtime.config.DATABASE_URL,
+      channel: DISPATCH_CHANNEL,
+      pollIntervalMs: runtime.config.DISPATCH_POLL_MS,
+      logger: runtime.logger.child({ component: 'dispatcher' }),
+      run: () => this.dispatch(),
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listen().catch((err) =>
-      this.runtime.logger.warn({ err: err.message }, 'dispatcher LISTEN failed; polling only'),
-    );
-    this.timer = setInterval(() => this.wake(), this.runtime.config.DISPATCH_POLL_MS);
-    this.wake();
+    // Not awaited: a Redis that is away at start-up delays the hand-over, not the service.
+    void this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
-    await this.listener?.end().catch(() => undefined);
-  }
-
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.dispatch()
-      .catch((err) => this.runtime.logger.error({ err: (err as Error).message }, 'dispatch failed'))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({
-      connectionString: this.runtime.config.DATABASE_URL,
-      application_name: 'coordination-dispatch',
-    });
-    client.on('error', (err) => {
-      this.runtime.logger.warn({ err: err.message }, 'dispatcher listener lost; reconnecting');
-      this.listener = null;
-      setTimeout(() => !this.stopped && this.listen().catch(() => undefined), 1_000);
-    });
-    client.on('notification', () => this.wake());
-    await client.connect();
-    await client.query('LISTEN coordination_dispatch');
-    this.listener = client;
+    await this.loop.stop();
   }
 
   private async dispatch(): Promise<void> {
-    while (!this.stopped && (await this.dispatchMails())) {
+    while (!this.loop.stopping && (await this.dispatchMails())) {
       // drain in batches
     }
     await this.scheduleTimers();

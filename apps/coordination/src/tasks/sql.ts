@@ -11,7 +11,10 @@ export async function rows<T = Record<string, any>>(
   return (result.records ?? []) as T[];
 }
 
+/** Channel on which committed work wakes the JobDispatcher. */
+export const DISPATCH_CHANNEL = 'coordination_dispatch';
+
 /** Wakes the dispatcher (after commit) to hand new mails and timers to the queues. */
 export async function notifyDispatch(manager: EntityManager): Promise<void> {
-  await manager.query(`SELECT pg_notify('coordination_dispatch', '')`);
+  await manager.query(`SELECT pg_notify($1, '')`, [DISPATCH_CHANNEL]);
 }

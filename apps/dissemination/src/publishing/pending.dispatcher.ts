@@ -1,6 +1,6 @@
+import { CommittedWorkLoop } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AccountRegistry } from '../accounts/account.registry';
@@ -31,11 +31,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   readonly queues: AccountQueues;
   private readonly logger: Logger;
   private readonly config: DisseminationConfig;
-  private listener: Client | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly loop: CommittedWorkLoop;
 
   constructor(
     private readonly db: DataSource,
@@ -50,6 +46,14 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       runtime.logger.child({ component: 'queues' }),
       (job, token, worker) => publishing.run(job, token, worker),
     );
+    this.loop = new CommittedWorkLoop({
+      name: 'dissemination-dispatcher',
+      databaseUrl: this.config.DATABASE_URL,
+      channel: PENDING_CHANNEL,
+      pollIntervalMs: this.config.SWEEP_INTERVAL_MS,
+      logger: this.logger,
+      run: ({ full }) => this.dispatch(full),
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -60,77 +64,33 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     if (unusable.length)
       this.logger.warn({ accounts: unusable }, 'enabled accounts without credentials get no posts');
     await this.queues.sync(accounts);
-    await this.listen();
-    await this.dispatch(true);
-    this.timer = setInterval(() => void this.sweep(), this.config.SWEEP_INTERVAL_MS);
+    await this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.listener?.end().catch(() => undefined);
-    await this.running?.catch(() => undefined);
+    await this.loop.stop();
     await this.queues.close();
   }
 
   /** Called after registry changes (admin API) so workers follow the new policy at once. */
   async refreshAccounts(): Promise<void> {
     await this.queues.sync(await this.registry.list());
-    this.wake();
+    void this.loop.wake();
   }
 
-  private async listen(): Promise<void> {
-    const client = new Client({
-      connectionString: this.config.DATABASE_URL,
-      application_name: 'dissemination-dispatcher',
-    });
-    client.on('notification', () => this.wake());
-    client.on('error', (err) => {
-      this.logger.warn(
-        { err: err.message },
-        'dispatcher listener lost; relying on the sweep until it reconnects',
-      );
-      this.listener = null;
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1_000);
-    });
-    await client.connect();
-    await client.query(`LISTEN ${PENDING_CHANNEL}`);
-    this.listener = client;
-  }
-
-  wake(): void {
-    void this.dispatch(false);
-  }
-
-  private async sweep(): Promise<void> {
-    try {
-      await this.queues.sync(await this.registry.list());
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'account sync failed');
-    }
-    await this.dispatch(true);
-  }
-
-  /** Single-flight: a wake-up during a run triggers one more run. */
-  private dispatch(stale: boolean): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
+  /**
+   * A notification hands over what was just committed; the start-up run and the periodic sweep also
+   * follow account changes made by another replica and re-enqueue rows whose job vanished.
+   */
+  private async dispatch(full: boolean): Promise<void> {
+    if (full) {
       try {
-        do {
-          this.again = false;
-          await this.enqueuePending(stale);
-        } while (this.again && !this.stopped);
+        await this.queues.sync(await this.registry.list());
       } catch (err) {
-        this.logger.warn({ err: (err as Error).message }, 'dispatch failed; the sweep will retry');
-      } finally {
-        this.running = null;
+        this.logger.warn({ err: (err as Error).message }, 'account sync failed');
       }
-    })();
-    return this.running;
+    }
+    await this.enqueuePending(full);
   }
 
   private async enqueuePending(includeStale: boolean): Promise<void> {

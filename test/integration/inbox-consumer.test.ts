@@ -175,4 +175,35 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
     expect(probe.handled.filter((id) => id === event.eventId)).toHaveLength(1);
     expect(probe.attempts.get(event.eventId)).toBe(1);
   });
+
+  it('handles a run of one partition in shared transactions; a failing event in it takes none of its neighbours with it', async () => {
+    const alertId = newId();
+    const before = Array.from({ length: 5 }, () => activation(alertId, 'AR-2026-0104'));
+    const poisoned = activation(alertId, 'AR-2026-0104');
+    const after = Array.from({ length: 6 }, () => activation(alertId, 'AR-2026-0104'));
+    probe.failAlways.add(poisoned.eventId);
+    const good = [...before, ...after].map((e) => e.eventId);
+
+    await publish([...before, poisoned, ...after]); // one request: one batch on one partition
+    await waitFor(async () => good.every((id) => probe.handled.includes(id)), {
+      what: 'every good event of the run',
+    });
+
+    const effects = await dataSource.query<{ event_id: string; n: number }[]>(
+      `SELECT event_id, count(*)::int AS n FROM probe.effects WHERE event_id = ANY($1) GROUP BY event_id`,
+      [[...good, poisoned.eventId]],
+    );
+    expect(effects.map((e) => e.n)).toEqual(good.map(() => 1));
+    expect(effects.map((e) => e.event_id).sort()).toEqual([...good].sort());
+    expect(probe.attempts.get(poisoned.eventId)).toBe(3);
+    const dead = await stack.readTopic(stack.topic('alerts.v1.dlq'), { expect: 2 });
+    const mine = dead.find((d) => JSON.parse(d.message.value!.toString()).eventId === poisoned.eventId);
+    expect(mine?.message.headers?.['dlq-attempts']?.toString()).toBe('3');
+    // Rows committed by one transaction share its id (xmin): fewer transactions than events.
+    const [{ transactions }] = await dataSource.query(
+      `SELECT count(DISTINCT xmin::text)::int AS transactions FROM probe.inbox WHERE event_id = ANY($1)`,
+      [good],
+    );
+    expect(transactions).toBeLessThan(good.length);
+  });
 });

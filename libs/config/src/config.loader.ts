@@ -35,6 +35,10 @@ export const baseConfigSchema = z.object({
   CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  /** Consecutive events of a partition handled in one transaction (1 = one transaction per event). */
+  CONSUMER_GROUP_MAX_EVENTS: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** A group closes after this much handling time, so its first event is not held back long. */
+  CONSUMER_GROUP_MAX_MS: z.coerce.number().int().min(1).max(1_000).default(20),
   /** Test-only crash injection; refused in production. */
   FAULT_KILL_AFTER_INBOX_COMMIT: z.coerce.number().int().min(1).optional(),
 });

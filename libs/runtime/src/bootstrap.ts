@@ -82,6 +82,8 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
           maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
           retryBackoffMs: config.CONSUMER_RETRY_BACKOFF_MS,
           sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+          groupMaxMessages: config.CONSUMER_GROUP_MAX_EVENTS,
+          groupMaxMs: config.CONSUMER_GROUP_MAX_MS,
           killAfterInboxCommit: config.FAULT_KILL_AFTER_INBOX_COMMIT,
         }),
       },

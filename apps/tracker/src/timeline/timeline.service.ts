@@ -98,16 +98,22 @@ export class TimelineService {
   /** Records an event on its alert's timeline (called inside the inbox transaction). */
   async record(m: EntityManager, event: Envelope): Promise<void> {
     const { details, version } = describe(event);
-    await m.insert(TimelineEntry, {
-      alertId: event.alertId,
-      eventId: event.eventId,
-      eventType: event.type,
-      source: event.producer,
-      alertVersion: version,
-      occurredAt: new Date(event.occurredAt),
-      correlationId: event.correlationId,
-      details: details as never,
-    });
+    // Plain SQL on this hot path (every event of every topic): no query building, nothing returned.
+    await m.query(
+      `INSERT INTO tracker.timeline_entries
+         (alert_id, event_id, event_type, source, alert_version, occurred_at, correlation_id, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        event.alertId,
+        event.eventId,
+        event.type,
+        event.producer,
+        version,
+        event.occurredAt,
+        event.correlationId,
+        JSON.stringify(details),
+      ],
+    );
     await this.project(m, event);
   }
 
@@ -141,22 +147,14 @@ export class TimelineService {
 
   /** Keeps the alert's state; an older version arriving late never overwrites a newer one. */
   private async project(m: EntityManager, event: Envelope): Promise<void> {
-    const repo = m.getRepository(TrackedAlert);
     switch (event.type) {
       case ALERT_EVENT_TYPES.activated: {
         const p = event.payload as AlertActivated;
-        await repo
-          .createQueryBuilder()
-          .insert()
-          .values({
-            alertId: event.alertId,
-            folio: p.folio,
-            status: 'active',
-            version: p.version,
-            activatedAt: new Date(p.activatedAt),
-          })
-          .orIgnore()
-          .execute();
+        await m.query(
+          `INSERT INTO tracker.alerts (alert_id, folio, status, version, activated_at)
+           VALUES ($1, $2, 'active', $3, $4) ON CONFLICT (alert_id) DO NOTHING`,
+          [event.alertId, p.folio, p.version, p.activatedAt],
+        );
         return;
       }
       case ALERT_EVENT_TYPES.updated: {

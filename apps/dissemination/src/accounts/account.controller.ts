@@ -6,11 +6,13 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { PendingDispatcher } from '../publishing/pending.dispatcher';
 import { AccountRegistry, presentAccount } from './account.registry';
-import { accountDefinitionSchema, rateLimitPolicySchema } from './accounts.catalog';
+import { accountDefinitionSchema, checkHandle, rateLimitPolicySchema } from './accounts.catalog';
 
-const addAccountSchema = accountDefinitionSchema.extend({
-  credentials: z.record(z.string(), z.string()).optional(),
-});
+const addAccountSchema = accountDefinitionSchema
+  .extend({
+    credentials: z.record(z.string(), z.string()).optional(),
+  })
+  .superRefine(checkHandle);
 const patchAccountSchema = z
   .object({
     enabled: z.boolean().optional(),

@@ -28,10 +28,33 @@ export const accountDefinitionSchema = z
   .strict();
 export type AccountDefinition = z.infer<typeof accountDefinitionSchema>;
 
+/** What each platform accepts as an account name (X usernames are at most 15 characters). */
+const HANDLE_RULES: Partial<Record<(typeof PLATFORMS)[number], { pattern: RegExp; message: string }>> = {
+  x: {
+    pattern: /^@[A-Za-z0-9_]{1,15}$/,
+    message: 'usuario de X: «@» seguido de 1 a 15 letras, dígitos o «_»',
+  },
+  facebook: {
+    pattern: /^[A-Za-z0-9.]{5,50}$/,
+    message: 'nombre de usuario de la página de Facebook: de 5 a 50 letras, dígitos o puntos',
+  },
+};
+
+/** Adds an issue on `handle` when it is not a valid name on the account's platform. */
+export function checkHandle(
+  account: { platform: (typeof PLATFORMS)[number]; handle: string },
+  ctx: z.RefinementCtx,
+): void {
+  const rule = HANDLE_RULES[account.platform];
+  if (rule && !rule.pattern.test(account.handle)) {
+    ctx.addIssue({ code: 'custom', path: ['handle'], message: rule.message });
+  }
+}
+
 const catalogSchema = z.object({
   contact: z.object({ phones: z.array(z.object({ label: z.string(), number: z.string() })).min(1) }),
   policies: z.record(z.string(), z.unknown()).optional(),
-  accounts: z.array(accountDefinitionSchema).min(1),
+  accounts: z.array(accountDefinitionSchema.superRefine(checkHandle)).min(1),
 });
 export type AccountsCatalog = z.infer<typeof catalogSchema>;
 

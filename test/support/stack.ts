@@ -1,11 +1,11 @@
 import { AccessTokenVerifier, Role } from '@alerta-rosa/auth';
 import { ChildProcess, spawn } from 'child_process';
 import { randomBytes, randomUUID } from 'crypto';
-import { existsSync, rmSync } from 'fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { Admin, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { AddressInfo, createServer } from 'net';
-import { dirname, join } from 'path';
+import { basename, dirname, join } from 'path';
 import { Pool } from 'pg';
 
 export type ServiceName =
@@ -154,6 +154,8 @@ export class TestStack {
   readonly pool: Pool;
   readonly kafka: Kafka;
   private readonly services = new Map<ServiceName, ServiceProcess>();
+  /** Every process this stack started (restarts included), for the logs kept after the run. */
+  private readonly started: ServiceProcess[] = [];
   private readonly ports = new Map<ServiceName, number>();
   private readonly consumers: Consumer[] = [];
 
@@ -225,6 +227,7 @@ export class TestStack {
     );
     const svc = new ServiceProcess(name, port, child);
     this.services.set(name, svc);
+    this.started.push(svc);
     await svc.waitReady();
     return svc;
   }
@@ -347,8 +350,25 @@ export class TestStack {
     return deleteRedisKeys(`${this.topicPrefix}:*`);
   }
 
+  /** Service logs of this stack go to test-results/services/ (read them when a test fails in CI). */
+  private keepLogs(): void {
+    try {
+      const dir = join(ROOT, 'test-results', 'services');
+      mkdirSync(dir, { recursive: true });
+      const testPath = (globalThis as { expect?: { getState(): { testPath?: string } } }).expect?.getState()
+        .testPath;
+      const stem = testPath ? basename(testPath).replace(/\.test\.ts$/, '') : 'bench';
+      this.started.forEach((svc, i) =>
+        writeFileSync(join(dir, `${stem}-${this.id}-${i}-${svc.name}.log`), svc.lines.join('\n') + '\n'),
+      );
+    } catch {
+      // Logs are a convenience; never fail a teardown over them.
+    }
+  }
+
   async teardown(): Promise<void> {
     await Promise.all([...this.services.values()].map((s) => s.stop('SIGTERM', 10_000)));
+    this.keepLogs();
     await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
     await this.pool.end();
     rmSync(this.photoDir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { AreaDirectory } from './areas/area-directory';
 import { AreaController } from './areas/area.controller';
 import { CoordinationConfig } from './coordination.config';
 import { CoordinationQueues } from './jobs/coordination.queues';
+import { AccountAlertService, AccountEventsHandler } from './accounts/account-events.handler';
 import { JobDispatcher } from './jobs/job.dispatcher';
 import { MailTransport } from './mail/mail.transport';
 import { CoordinationInit1764300000002 } from './migrations/1764300000002-coordination-init';
@@ -49,7 +50,13 @@ export class CoordinationModule {
         }),
         AuthModule.forRoot(config.AUTH_JWT_SECRET),
       ],
-      controllers: [AlertEventsHandler, TaskController, AckLinkController, AreaController],
+      controllers: [
+        AlertEventsHandler,
+        AccountEventsHandler,
+        TaskController,
+        AckLinkController,
+        AreaController,
+      ],
       providers: [
         { provide: AreaDirectory, useValue: directory },
         { provide: PsoCatalog, useValue: catalog },
@@ -57,6 +64,7 @@ export class CoordinationModule {
         { provide: MailTransport, useValue: new MailTransport(config) },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         TaskService,
+        AccountAlertService,
         CoordinationQueues,
         JobDispatcher,
       ],

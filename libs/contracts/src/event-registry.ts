@@ -8,6 +8,7 @@ import {
 import { Envelope, envelopeSchema } from './envelope';
 import {
   PUBLICATION_EVENT_TYPES,
+  accountAuthRevokedSchema,
   alertWithdrawalCompletedSchema,
   publicationFailedSchema,
   publicationSucceededSchema,
@@ -38,6 +39,7 @@ const PAYLOAD_SCHEMAS: Record<string, Record<number, z.ZodType>> = {
   [PUBLICATION_EVENT_TYPES.withdrawn]: { 1: publicationWithdrawnSchema },
   [PUBLICATION_EVENT_TYPES.withdrawalDelayed]: { 1: withdrawalDelayedSchema },
   [PUBLICATION_EVENT_TYPES.withdrawalCompleted]: { 1: alertWithdrawalCompletedSchema },
+  [PUBLICATION_EVENT_TYPES.accountAuthRevoked]: { 1: accountAuthRevokedSchema },
   [TASK_EVENT_TYPES.assigned]: { 1: taskAssignedSchema },
   [TASK_EVENT_TYPES.acknowledged]: { 1: taskAcknowledgedSchema },
   [TASK_EVENT_TYPES.progressReported]: { 1: taskProgressReportedSchema },

@@ -88,10 +88,31 @@ export const alertWithdrawalCompletedSchema = z
   .strict();
 export type AlertWithdrawalCompleted = z.infer<typeof alertWithdrawalCompletedSchema>;
 
+/**
+ * A platform refused an account's credentials for the first time (revoked, expired, password changed).
+ * The account gets no posts until its credentials are rotated; the owner area must be told at once.
+ */
+export const accountAuthRevokedSchema = z
+  .object({
+    accountId: z.string().min(1),
+    platform: z.enum(PLATFORMS),
+    handle: z.string().min(1),
+    /** Area that owns the account (areas.yaml id), to be alerted. */
+    ownerArea: z.string().min(1),
+    /** The alert whose post discovered it. */
+    folio: z.string(),
+    /** Short technical reason from the platform (no secrets, no personal data). */
+    error: z.string().max(500),
+    detectedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type AccountAuthRevoked = z.infer<typeof accountAuthRevokedSchema>;
+
 export const PUBLICATION_EVENT_TYPES = {
   succeeded: 'PublicationSucceeded',
   failed: 'PublicationFailed',
   withdrawn: 'PublicationWithdrawn',
   withdrawalDelayed: 'PublicationWithdrawalDelayed',
   withdrawalCompleted: 'AlertWithdrawalCompleted',
+  accountAuthRevoked: 'AccountAuthRevoked',
 } as const;

@@ -18,7 +18,15 @@ export type TaskState = (typeof TASK_STATES)[number];
 export const ESCALATION_TARGETS = ['area_supervisor', 'duty_officer', 'direccion'] as const;
 export type EscalationTarget = (typeof ESCALATION_TARGETS)[number];
 
-export const MAIL_KINDS = ['assignment', 'update', 'escalation', 'stand_down', 'progress_reminder'] as const;
+export const MAIL_KINDS = [
+  'assignment',
+  'update',
+  'escalation',
+  'stand_down',
+  'progress_reminder',
+  /** To an account's owner area: a platform refused the account's credentials. */
+  'account_revoked',
+] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 
 export const taskAssignedSchema = z

@@ -219,3 +219,33 @@ export function renderProgressReminder(
     ]),
   };
 }
+
+const PLATFORM_NAMES: Record<string, string> = { x: 'X', facebook: 'Facebook', webhook: 'webhook de aliado' };
+
+/** To the account's owner area: a platform refused its credentials; no ficha data in it. */
+export function renderAccountRevoked(p: {
+  folio: string;
+  areaName: string;
+  handle: string;
+  platform: string;
+  accountId: string;
+  error: string;
+  detectedAt: Date;
+}): RenderedMail {
+  const platform = PLATFORM_NAMES[p.platform] ?? p.platform;
+  const subject = `[Alerta Rosa ${p.folio}] Cuenta ${p.handle} (${platform}) sin acceso: no se está publicando`;
+  const lines = [
+    `${p.areaName}: ${platform} rechazó las credenciales de la cuenta oficial ${p.handle} el ${oaxacaTime(p.detectedAt)}, al publicar la ficha de la Alerta Rosa ${p.folio}.`,
+    'Mientras no se renueven, esa cuenta no recibe ninguna publicación (las demás cuentas siguen publicando) y no se pueden retirar de ella las fichas ya publicadas.',
+    `Qué hacer: renovar el acceso en ${platform} y cargar las credenciales nuevas en la administración de cuentas (cuenta «${p.accountId}»); la cuenta vuelve a publicar en cuanto se cargan.`,
+    `Respuesta de la plataforma: ${p.error}`,
+  ];
+  return {
+    subject,
+    text: lines.join('\n\n'),
+    html: layout(
+      subject,
+      lines.map((l) => `<p>${escapeHtml(l)}</p>`),
+    ),
+  };
+}

@@ -1,4 +1,5 @@
 import {
+  AccountAuthRevoked,
   Envelope,
   PUBLICATION_EVENT_TYPES,
   Platform,
@@ -97,5 +98,28 @@ export function withdrawnEvent(p: PublicationRow, withdrawnAt: Date): Envelope<P
     producer: 'dissemination',
     cause: causeOf(p),
     payload: { ...ref(p), remoteId: p.remote_id!, withdrawnAt: withdrawnAt.toISOString() },
+  });
+}
+
+export function accountRevokedEvent(
+  p: PublicationRow,
+  ownerArea: string,
+  error: string,
+  detectedAt: Date,
+): Envelope<AccountAuthRevoked> {
+  return createEnvelope({
+    type: PUBLICATION_EVENT_TYPES.accountAuthRevoked,
+    alertId: p.alert_id,
+    producer: 'dissemination',
+    cause: causeOf(p),
+    payload: {
+      accountId: p.account_id,
+      platform: p.platform,
+      handle: p.handle,
+      ownerArea,
+      folio: p.folio,
+      error: error.slice(0, 500),
+      detectedAt: detectedAt.toISOString(),
+    },
   });
 }

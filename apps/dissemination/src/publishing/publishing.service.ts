@@ -23,7 +23,14 @@ import { DisseminationConfig } from '../dissemination.config';
 import { PublishingJob } from './account-queues';
 import { PENDING_CHANNEL } from './fan-out.service';
 import { updateReturning } from './sql';
-import { PublicationRow, causeOf, failedEvent, succeededEvent, withdrawnEvent } from './publication.events';
+import {
+  PublicationRow,
+  accountRevokedEvent,
+  causeOf,
+  failedEvent,
+  succeededEvent,
+  withdrawnEvent,
+} from './publication.events';
 
 export const CHANNEL_ADAPTERS = Symbol('CHANNEL_ADAPTERS');
 export const ACCOUNTS_CATALOG = Symbol('ACCOUNTS_CATALOG');
@@ -175,8 +182,13 @@ export class PublishingService {
       }
       case 'auth_revoked': {
         await this.db.transaction(async (m) => {
+          // The first refusal marks the account and tells its owner area (coordination mails them);
+          // later refusals on the same account only fail their publications.
           if (await this.registry.markAuthRevoked(m, pub.account_id, err.message)) {
-            log.error('account credentials revoked; account marked');
+            await this.outbox.append(m, TOPICS.publications, [
+              accountRevokedEvent(pub, pub.account.owner_area, err.message, new Date()),
+            ]);
+            log.error('account credentials revoked; account marked, owner area alerted');
           }
         });
         await this.fail(pub, 'auth_revoked', err.message);

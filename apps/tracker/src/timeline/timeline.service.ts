@@ -27,6 +27,7 @@ const MAIL_LABELS: Record<string, string> = {
   escalation: 'escalamiento',
   stand_down: 'fin de operativo',
   progress_reminder: 'recordatorio de avance',
+  account_revoked: 'aviso de cuenta sin acceso',
 };
 
 const PUBLICATION_KIND_LABELS: Record<string, string> = {
@@ -84,6 +85,8 @@ export function labelFor(entry: Pick<TimelineEntry, 'eventType' | 'details'>): s
       return `Publicación retirada de ${String(entry.details.handle)}`;
     case PUBLICATION_EVENT_TYPES.withdrawalDelayed:
       return `Retiro demorado en ${String(entry.details.handle)} (${String(entry.details.attempts)} intentos; se sigue reintentando)`;
+    case PUBLICATION_EVENT_TYPES.accountAuthRevoked:
+      return `Credenciales revocadas en ${String(entry.details.handle)}: la cuenta deja de publicar hasta renovarlas; se avisa al área responsable (${String(entry.details.ownerArea)})`;
     case PUBLICATION_EVENT_TYPES.withdrawalCompleted:
       return `Retiro completo: ${String(entry.details.postsWithdrawn)} publicaciones en ${String(entry.details.accounts)} cuentas`;
     default:

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { Admin, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
-import { AddressInfo, createServer } from 'net';
+import { createServer } from 'net';
 import { basename, dirname, join } from 'path';
 import { Pool } from 'pg';
 
@@ -30,15 +30,29 @@ const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0
 /** Secret every service of a test stack shares for access tokens (AUTH_JWT_SECRET). */
 export const TEST_JWT_SECRET = 'test-only-secret-for-alerta-rosa-access-tokens';
 
+/**
+ * A free TCP port for a test server or broker, chosen BELOW the kernel's ephemeral range (32768+ here):
+ * a port from that range can be taken, while its server is stopped for a restart, by the local end of
+ * an outgoing connection, or even by a client's TCP self-connect to it; then a restarted broker or
+ * service finds its port busy. Each Jest worker draws from its own slice, so parallel files do not collide.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const worker = Math.max(1, Number(process.env.JEST_WORKER_ID ?? 1));
+  const slice = 3_000;
+  const base = 20_000 + ((worker - 1) % 4) * slice;
+  for (let i = 0; i < 200; i++) {
+    const port = base + Math.floor(Math.random() * slice);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${base}–${base + slice}`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
@@ -302,13 +316,23 @@ export class TestStack {
 
   /** Waits for the tracker's timeline of an alert to satisfy a predicate. */
   async timelineWhere(alertId: string, done: (entries: any[]) => boolean, timeoutMs = 20_000): Promise<any> {
+    let seen = 'nothing yet';
     return waitFor(
       async () => {
         const res = await this.http('tracker', 'GET', `/api/v1/alerts/${alertId}/timeline`);
-        return res.status === 200 && done(res.body.entries) ? res.body : undefined;
+        if (res.status !== 200) {
+          seen = `HTTP ${res.status}`;
+          return undefined;
+        }
+        seen = res.body.entries
+          .map((e: any) => `${e.type}${e.details?.consumer ? `(${e.details.consumer})` : ''}`)
+          .join(', ');
+        return done(res.body.entries) ? res.body : undefined;
       },
       { timeoutMs, what: `timeline of ${alertId}` },
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen: ${seen}`);
+    });
   }
 
   /** Reads every message currently on a physical topic (from the beginning) with a throwaway group. */

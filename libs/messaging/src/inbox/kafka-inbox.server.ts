@@ -54,6 +54,9 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   private consumer: Consumer | null = null;
   private dlqProducer: Producer | null = null;
   private committedInbox = 0;
+  private closing = false;
+  private recreateTimer: NodeJS.Timeout | null = null;
+  private recreateDelayMs = 0;
 
   constructor(private readonly options: KafkaInboxServerOptions) {
     super();
@@ -67,6 +70,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    if (this.recreateTimer) clearTimeout(this.recreateTimer);
     // kafkajs lets the message in flight finish before the consumer leaves the group.
     await this.consumer?.disconnect().catch(() => undefined);
     await this.dlqProducer?.disconnect().catch(() => undefined);
@@ -83,7 +88,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   }
 
   private async start(): Promise<void> {
-    const { kafka, groupId, topicPrefix, topics, logger } = this.options;
+    const { kafka, topics } = this.options;
     for (const t of topics) {
       if (!this.getHandlerByPattern(t)) throw new Error(`no @EventPattern handler for topic ${t}`);
     }
@@ -93,28 +98,64 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       maxInFlightRequests: 1,
     });
     await this.dlqProducer.connect();
-    this.consumer = kafka.consumer({
+    await this.startConsumer();
+  }
+
+  private async startConsumer(): Promise<void> {
+    const { kafka, groupId, topicPrefix, topics, logger } = this.options;
+    const consumer = kafka.consumer({
       groupId: physicalTopic(topicPrefix, groupId),
       allowAutoTopicCreation: false,
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: Math.floor((this.options.sessionTimeoutMs ?? 10_000) / 10),
       maxWaitTimeInMs: 100,
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) =>
-      logger.error({ err: String(e.payload.error), restart: e.payload.restart }, 'kafka consumer crashed'),
-    );
-    await this.consumer.connect();
-    await this.consumer.subscribe({
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
+      logger.error({ err: String(e.payload.error), restart: e.payload.restart }, 'kafka consumer crashed');
+      // kafkajs restarts by itself only after retriable errors. Some it deems final happen in a
+      // plain broker restart (e.g. "Failed to find group coordinator" while the broker shuts down);
+      // a worker must never stop consuming silently, so a new consumer takes over.
+      if (!e.payload.restart) this.recreateConsumer(consumer);
+    });
+    await consumer.connect();
+    await consumer.subscribe({
       topics: topics.map((t) => physicalTopic(topicPrefix, t)),
       fromBeginning: true,
     });
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 8,
       eachBatch: (payload) => this.onBatch(payload),
     });
     logger.info({ groupId, topics }, 'kafka consumer running');
+  }
+
+  /** Replaces a consumer kafkajs gave up on, retrying with capped backoff until it runs again. */
+  private recreateConsumer(dead: Consumer): void {
+    if (this.closing || this.consumer !== dead || this.recreateTimer) return;
+    this.recreateDelayMs = Math.min(Math.max(500, this.recreateDelayMs * 2), 5_000);
+    const delay = this.recreateDelayMs;
+    this.options.logger.warn({ retryInMs: delay }, 'kafka consumer stopped for good; starting a new one');
+    this.recreateTimer = setTimeout(() => {
+      this.recreateTimer = null;
+      if (this.closing) return;
+      void (async () => {
+        await dead.disconnect().catch(() => undefined);
+        try {
+          await this.startConsumer();
+          this.recreateDelayMs = 0;
+        } catch (err) {
+          this.options.logger.warn({ err: (err as Error).message }, 'new kafka consumer failed to start');
+          const failed = this.consumer;
+          if (failed) {
+            await failed.disconnect().catch(() => undefined);
+            this.recreateConsumer(failed);
+          }
+        }
+      })();
+    }, delay);
   }
 
   /**

@@ -71,6 +71,8 @@ export const withdrawalDelayedSchema = z
     attempts: z.number().int().min(0),
     error: z.string().max(500),
     reportedAt: z.string().datetime({ offset: true }),
+    /** Area that owns the account (areas.yaml id), to be alerted. Optional: absent in older events. */
+    ownerArea: z.string().min(1).optional(),
   })
   .strict();
 export type WithdrawalDelayed = z.infer<typeof withdrawalDelayedSchema>;

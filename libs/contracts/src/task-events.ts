@@ -26,6 +26,8 @@ export const MAIL_KINDS = [
   'progress_reminder',
   /** To an account's owner area: a platform refused the account's credentials. */
   'account_revoked',
+  /** To an account's owner area: the ficha could not yet be withdrawn from the account. */
+  'withdrawal_delayed',
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 

@@ -249,3 +249,33 @@ export function renderAccountRevoked(p: {
     ),
   };
 }
+
+/** To the account's owner area: a post with the ficha is still up on the account; no ficha data in it. */
+export function renderWithdrawalDelayed(p: {
+  folio: string;
+  areaName: string;
+  handle: string;
+  platform: string;
+  accountId: string;
+  attempts: number;
+  error: string;
+  reportedAt: Date;
+}): RenderedMail {
+  const platform = PLATFORM_NAMES[p.platform] ?? p.platform;
+  const subject = `[Alerta Rosa ${p.folio}] Retiro pendiente en ${p.handle} (${platform}): la ficha sigue publicada`;
+  const lines = [
+    `${p.areaName}: la Alerta Rosa ${p.folio} fue desactivada, pero la ficha con fotografía no se ha podido retirar de la cuenta oficial ${p.handle} (${platform}) después de ${p.attempts} intentos (${oaxacaTime(p.reportedAt)}).`,
+    'El sistema sigue reintentando el retiro automáticamente. Si la cuenta perdió el acceso, renueve sus credenciales en la administración de cuentas (cuenta «' +
+      p.accountId +
+      '»); si no es posible de inmediato, retire la publicación manualmente desde la plataforma.',
+    `Respuesta de la plataforma: ${p.error}`,
+  ];
+  return {
+    subject,
+    text: lines.join('\n\n'),
+    html: layout(
+      subject,
+      lines.map((l) => `<p>${escapeHtml(l)}</p>`),
+    ),
+  };
+}

@@ -512,6 +512,7 @@ export class PublishingService {
             attempts: r.attempts,
             error,
             reportedAt: new Date().toISOString(),
+            ownerArea: account.owner_area,
           },
         }),
       ]);

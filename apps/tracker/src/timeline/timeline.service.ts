@@ -28,6 +28,7 @@ const MAIL_LABELS: Record<string, string> = {
   stand_down: 'fin de operativo',
   progress_reminder: 'recordatorio de avance',
   account_revoked: 'aviso de cuenta sin acceso',
+  withdrawal_delayed: 'aviso de retiro pendiente',
 };
 
 const PUBLICATION_KIND_LABELS: Record<string, string> = {

@@ -3,19 +3,22 @@ import { TestStack, freePort, minimalFicha, waitFor } from '../support/stack';
 import {
   bearer,
   livePostsByAccount,
+  resetSandboxFaults,
   sandboxPosts,
   setFaults,
   startDisseminationStack,
+  waitForPosts,
 } from '../support/dissemination';
 
 const marker = (folio: string, version: number) => `Folio ${folio} (v${version})`;
 
 /**
- * Issue 4: «auth revoked → account marked and Comunicación Social alerted», end to end: the sandbox
- * refuses an account's token, dissemination marks the account and reports it on publications.v1,
- * coordination e-mails the owner area through a real SMTP server, the tracker shows both.
+ * What needs people about the official accounts reaches their owner area by e-mail, end to end:
+ * the sandboxes refuse, dissemination reports on publications.v1, coordination mails through a real
+ * SMTP server, the tracker shows both. Issue 4: «auth revoked → account marked and Comunicación Social
+ * alerted»; withdrawal «stragglers reported».
  */
-describe('an official account whose credentials are revoked (dissemination → coordination → SMTP)', () => {
+describe('account alerts to the owner area (dissemination → coordination → SMTP)', () => {
   let stack: TestStack;
   let smtp: SmtpSink;
   let credentials: Record<string, Record<string, string>>;
@@ -47,6 +50,7 @@ describe('an official account whose credentials are revoked (dissemination → c
   }
 
   const revokedMails = () => smtp.received.filter((m) => m.kind === 'account_revoked');
+  const delayedMails = () => smtp.received.filter((m) => m.kind === 'withdrawal_delayed');
 
   it('e-mails the owner area once per revocation, shows it on the timeline, and again after a rotation and a new refusal', async () => {
     await setFaults(stack, 'ssp-fb', { revoked: true });
@@ -118,5 +122,60 @@ describe('an official account whose credentials are revoked (dissemination → c
       what: 'a second mail after a new refusal',
     });
     expect(revokedMails()[1].parsed.subject).toContain(`[Alerta Rosa ${third.folio}]`);
+  });
+
+  it('tells the owner area once when a ficha cannot be withdrawn from its account; the withdrawal completes once new credentials are loaded', async () => {
+    await resetSandboxFaults(stack);
+    const cleared = await stack.http(
+      'dissemination',
+      'PUT',
+      '/api/v1/accounts/ssp-fb/credentials',
+      { credentials: credentials['ssp-fb'] },
+      bearer('admin'),
+    );
+    expect(cleared.body).toMatchObject({ status: 'ok' });
+    const alert = await activate(34);
+    await waitForPosts(stack, marker(alert.folio, 1), 30);
+
+    await setFaults(stack, 'c4-x', { revoked: true });
+    const res = await stack.http('intake', 'POST', `/api/v1/alerts/${alert.id}/deactivate`, {
+      outcome: 'localizada_con_vida',
+    });
+    expect(res.status).toBe(200);
+    const [mail] = await waitFor(async () => (delayedMails().length ? delayedMails() : undefined), {
+      timeoutMs: 30_000,
+      what: 'the mail about the pending withdrawal',
+    });
+    expect(mail.envelopeTo).toEqual(['c4.guardia@ssp-oaxaca.example']);
+    expect(mail.parsed.subject).toBe(
+      `[Alerta Rosa ${alert.folio}] Retiro pendiente en @C4Oaxaca (X): la ficha sigue publicada`,
+    );
+    expect(mail.parsed.text).toContain('sigue reintentando');
+
+    // The «LOCALIZADA» notice was refused on that account too: the account is marked, C4 told so as well,
+    // and withdrawal waits for new credentials — what the mails ask C4 to load.
+    await waitFor(
+      async () => revokedMails().some((m) => m.envelopeTo.includes('c4.guardia@ssp-oaxaca.example')),
+      { timeoutMs: 30_000, what: 'the mail about C4’s revoked account' },
+    );
+    await setFaults(stack, 'c4-x', { revoked: false });
+    const rotated = await stack.http(
+      'dissemination',
+      'PUT',
+      '/api/v1/accounts/c4-x/credentials',
+      { credentials: credentials['c4-x'] },
+      bearer('admin'),
+    );
+    expect(rotated.body).toMatchObject({ status: 'ok' });
+    const timeline = await stack.timelineWhere(
+      alert.id,
+      (e) =>
+        e.some((x) => x.type === 'AlertWithdrawalCompleted') &&
+        e.some((x) => x.type === 'TaskMailSent' && x.details.kind === 'withdrawal_delayed'),
+      30_000,
+    );
+    expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawalDelayed')).toHaveLength(1);
+    expect(livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1)).size).toBe(0);
+    expect(delayedMails()).toHaveLength(1);
   });
 });

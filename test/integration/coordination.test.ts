@@ -539,4 +539,129 @@ describe('coordination: PSO tasks, e-mail, acknowledgement and escalation', () =
       'TaskCompleted',
     ]);
   });
+
+  it('lets the administrator change an area’s mailbox and the duty officer of the shift: the next mails and escalations go to them, and each change is kept', async () => {
+    const admin = bearer({ sub: 'admin-1', role: 'admin' });
+    const original = await stack.http('coordination', 'GET', '/api/v1/areas', undefined, admin);
+    const vial = original.body.areas.find((a: any) => a.id === 'policia-vial');
+    const duty = original.body.dutyOfficer;
+
+    // Refused: other roles, bad addresses, unknown areas and entries.
+    const asOperator = bearer({ sub: 'op-1', role: 'operadora' });
+    expect(
+      (
+        await stack.http(
+          'coordination',
+          'PUT',
+          '/api/v1/areas/policia-vial/contacts',
+          { emails: ['x@ssp-oaxaca.example'] },
+          asOperator,
+        )
+      ).status,
+    ).toBe(403);
+    const bad = await stack.http(
+      'coordination',
+      'PUT',
+      '/api/v1/areas/policia-vial/contacts',
+      { emails: ['no es un correo'] },
+      admin,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('VALIDATION_FAILED');
+    expect(bad.body.fields.map((f: any) => f.path)).toEqual(['emails.0']);
+    expect(
+      (
+        await stack.http(
+          'coordination',
+          'PUT',
+          '/api/v1/areas/no-existe/contacts',
+          { emails: ['x@ssp-oaxaca.example'] },
+          admin,
+        )
+      ).body.code,
+    ).toBe('AREA_NOT_FOUND');
+    expect(
+      (
+        await stack.http(
+          'coordination',
+          'PUT',
+          '/api/v1/directory/otra-cosa',
+          { name: 'X', emails: ['x@ssp-oaxaca.example'] },
+          admin,
+        )
+      ).body.code,
+    ).toBe('DIRECTORY_ENTRY_NOT_FOUND');
+
+    const changed = await stack.http(
+      'coordination',
+      'PUT',
+      '/api/v1/areas/policia-vial/contacts',
+      { emails: ['Guardia.Vial@ssp-oaxaca.example'] },
+      admin,
+    );
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ id: 'policia-vial', emails: ['guardia.vial@ssp-oaxaca.example'] });
+    expect(changed.body.supervisor).toEqual(vial.supervisor);
+    const shift = await stack.http(
+      'coordination',
+      'PUT',
+      '/api/v1/directory/duty-officer',
+      { name: 'Oficial de guardia, turno nocturno', emails: ['guardia.nocturna@ssp-oaxaca.example'] },
+      admin,
+    );
+    expect(shift.status).toBe(200);
+
+    const alert = await alerts.activate({
+      municipalityCode: NO_MS_MIXTECA,
+      municipalityName: 'Asunción Nochixtlán',
+    });
+    const [assigned] = await waitFor(
+      async () => {
+        const m = smtp.forFolio(alert.folio, 'assignment').filter((x) => x.areaId === 'policia-vial');
+        return m.length ? m : undefined;
+      },
+      { what: 'the assignment mail of policía vial' },
+    );
+    expect(assigned.envelopeTo).toEqual(['guardia.vial@ssp-oaxaca.example']);
+    // Nobody acknowledges: the second level of the chain reaches the duty officer now on shift.
+    const toDuty = await waitFor(
+      async () => {
+        const m = smtp
+          .forFolio(alert.folio, 'escalation')
+          .filter((x) => x.envelopeTo.includes('guardia.nocturna@ssp-oaxaca.example'));
+        return m.length ? m : undefined;
+      },
+      { timeoutMs: 60_000, what: 'an escalation to the new duty officer' },
+    );
+    expect(toDuty[0].parsed.text).toContain('Oficial de guardia, turno nocturno');
+    expect(smtp.forFolio(alert.folio, 'escalation').some((x) => x.envelopeTo.includes(duty.emails[0]))).toBe(
+      false,
+    );
+
+    const log = await stack.http(
+      'coordination',
+      'GET',
+      '/api/v1/directory/changes',
+      undefined,
+      bearer({ sub: 'comite-1', role: 'comite' }),
+    );
+    expect(log.status).toBe(200);
+    expect(log.body.changes.slice(0, 2).map((c: any) => [c.entry, c.changedBy])).toEqual([
+      ['@duty-officer', 'admin-1'],
+      ['policia-vial', 'admin-1'],
+    ]);
+    expect(log.body.changes[1].before.emails).toEqual(vial.emails);
+    expect(log.body.changes[1].after.emails).toEqual(['guardia.vial@ssp-oaxaca.example']);
+
+    // Restored for whatever runs next.
+    await stack.http(
+      'coordination',
+      'PUT',
+      '/api/v1/areas/policia-vial/contacts',
+      { emails: vial.emails },
+      admin,
+    );
+    await stack.http('coordination', 'PUT', '/api/v1/directory/duty-officer', duty, admin);
+    await alerts.deactivate(alert.alertId, 'cancelada');
+  });
 });

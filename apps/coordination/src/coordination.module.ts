@@ -12,16 +12,22 @@ import { AreaController } from './areas/area.controller';
 import { CoordinationConfig } from './coordination.config';
 import { CoordinationQueues } from './jobs/coordination.queues';
 import { AccountAlertService, AccountEventsHandler } from './accounts/account-events.handler';
+import { DirectoryService } from './areas/directory.service';
 import { JobDispatcher } from './jobs/job.dispatcher';
 import { MailTransport } from './mail/mail.transport';
 import { CoordinationInit1764300000002 } from './migrations/1764300000002-coordination-init';
+import { CoordinationDirectory1764500000006 } from './migrations/1764500000006-coordination-directory';
 import { CoordinationTasks1764400000005 } from './migrations/1764400000005-coordination-tasks';
 import { PsoCatalog } from './pso/pso.catalog';
 import { TaskController } from './tasks/task.controller';
 import { TaskService } from './tasks/task.service';
 
 export const COORDINATION_ENTITIES = [];
-export const COORDINATION_MIGRATIONS = [CoordinationInit1764300000002, CoordinationTasks1764400000005];
+export const COORDINATION_MIGRATIONS = [
+  CoordinationInit1764300000002,
+  CoordinationTasks1764400000005,
+  CoordinationDirectory1764500000006,
+];
 
 @Module({})
 export class CoordinationModule {
@@ -64,6 +70,7 @@ export class CoordinationModule {
         { provide: MailTransport, useValue: new MailTransport(config) },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         TaskService,
+        DirectoryService,
         AccountAlertService,
         CoordinationQueues,
         JobDispatcher,

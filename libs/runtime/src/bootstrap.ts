@@ -67,6 +67,9 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   });
   app.enableShutdownHooks();
   options.configureHttp?.(app, runtime);
+  // Module hooks (relay, dispatchers, data loaded from the database) run before the first event is
+  // consumed: a hybrid app would otherwise start its consumers first and initialise only in listen().
+  await app.init();
 
   if (options.consumes?.length) {
     const microservice = app.connectMicroservice(

@@ -50,7 +50,7 @@ export class AccountAlertService {
   ): Promise<void> {
     const area =
       (ownerArea ? this.directory.area(ownerArea) : undefined) ?? this.directory.area(FALLBACK_ACCOUNT_AREA);
-    const contact = area ?? this.directory.data.dutyOfficer;
+    const contact = area ?? this.directory.dutyOfficer;
     const inserted = await insertMail(m, {
       id: `${kind.replace('_', '-')}-${event.eventId}`,
       kind,

@@ -57,6 +57,19 @@ export interface Area extends Contact {
   municipalityCode?: string;
 }
 
+/** Directory entries that are not areas: their ids cannot clash with area ids (no «@» there). */
+export const DUTY_OFFICER_ENTRY = '@duty-officer';
+export const DIRECCION_ENTRY = '@direccion';
+
+/** Contacts changed through the admin API, laid over config/areas.yaml (coordination.directory_contacts). */
+export interface ContactOverride {
+  entryId: string;
+  name: string | null;
+  emails: string[];
+  supervisor: Contact | null;
+  members: { name: string; email: string }[] | null;
+}
+
 export interface Municipality {
   code: string;
   name: string;
@@ -85,6 +98,10 @@ export class AreaDirectory {
   private readonly regionOf = new Map<string, string>();
   private readonly mujerSeguraByMunicipality = new Map<string, Area>();
   private readonly delegations = new Map<string, Map<string, Area>>();
+  /** Contacts as config/areas.yaml has them, to lay the admin's changes over. */
+  private readonly configContacts = new Map<string, Pick<Area, 'emails' | 'supervisor' | 'members'>>();
+  private duty: Contact;
+  private dir: Contact;
 
   constructor(
     readonly data: AreaDirectoryData,
@@ -130,6 +147,44 @@ export class AreaDirectory {
         if (!byRegion.has(r)) problems.push(`regions.${r}.delegations: missing "${kind}"`);
     }
     if (problems.length) throw new ConfigDataError(source, problems);
+    for (const [id, a] of this.areas) this.configContacts.set(id, structuredClone(pickContacts(a)));
+    this.duty = data.dutyOfficer;
+    this.dir = data.direccion;
+  }
+
+  /** The Unidad de Género's duty officer (changes with the shift: editable through the admin API). */
+  get dutyOfficer(): Contact {
+    return this.duty;
+  }
+
+  get direccion(): Contact {
+    return this.dir;
+  }
+
+  /**
+   * Lays the admin's contact changes over the configuration (all of them, each time: an override that
+   * disappeared restores the configured contacts). Structure — which areas exist, regions, units —
+   * stays in config/areas.yaml, where the PSO refers to it.
+   */
+  applyContacts(overrides: ContactOverride[]): void {
+    for (const [id, contacts] of this.configContacts) {
+      Object.assign(this.areas.get(id)!, structuredClone(contacts));
+    }
+    this.duty = this.data.dutyOfficer;
+    this.dir = this.data.direccion;
+    for (const o of overrides) {
+      if (o.entryId === DUTY_OFFICER_ENTRY) {
+        this.duty = { name: o.name ?? this.data.dutyOfficer.name, emails: o.emails };
+      } else if (o.entryId === DIRECCION_ENTRY) {
+        this.dir = { name: o.name ?? this.data.direccion.name, emails: o.emails };
+      } else {
+        const area = this.areas.get(o.entryId);
+        if (!area) continue; // an area removed from the configuration
+        area.emails = o.emails;
+        if (o.supervisor) area.supervisor = o.supervisor;
+        if (o.members) area.members = o.members;
+      }
+    }
   }
 
   static load(file = 'areas.yaml', municipalities = loadMunicipalities()): AreaDirectory {
@@ -190,6 +245,10 @@ export class AreaDirectory {
 
   contactsFor(target: 'area_supervisor' | 'duty_officer' | 'direccion', area: Area): Contact {
     if (target === 'area_supervisor') return area.supervisor;
-    return target === 'duty_officer' ? this.data.dutyOfficer : this.data.direccion;
+    return target === 'duty_officer' ? this.duty : this.dir;
   }
+}
+
+function pickContacts(a: Area): Pick<Area, 'emails' | 'supervisor' | 'members'> {
+  return { emails: a.emails, supervisor: a.supervisor, members: a.members };
 }

@@ -197,7 +197,7 @@ export class TaskService {
         alertId: event.alertId,
         taskId: null,
         areaId,
-        recipients: area?.emails ?? this.directory.data.dutyOfficer.emails,
+        recipients: area?.emails ?? this.directory.dutyOfficer.emails,
         rendered: renderUpdate(
           view,
           p.changedFields,
@@ -255,7 +255,7 @@ export class TaskService {
         alertId: event.alertId,
         taskId: null,
         areaId: a.area_id,
-        recipients: this.directory.area(a.area_id)?.emails ?? this.directory.data.dutyOfficer.emails,
+        recipients: this.directory.area(a.area_id)?.emails ?? this.directory.dutyOfficer.emails,
         rendered: renderStandDown(alert.folio, a.area_name, p.outcome, new Date(p.deactivatedAt)),
         photoUrl: null,
       });
@@ -370,7 +370,7 @@ export class TaskService {
       if (!step) return 'gone';
       const target = step.target as EscalationTarget;
       const area = this.directory.area(task.area_id);
-      const contact = area ? this.directory.contactsFor(target, area) : this.directory.data.dutyOfficer;
+      const contact = area ? this.directory.contactsFor(target, area) : this.directory.dutyOfficer;
       const inserted = await rows(
         m,
         `INSERT INTO coordination.escalations (task_id, level, target, recipients, due_at, fired_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -438,7 +438,7 @@ export class TaskService {
           alertId,
           taskId: null,
           areaId,
-          recipients: area?.emails ?? this.directory.data.dutyOfficer.emails,
+          recipients: area?.emails ?? this.directory.dutyOfficer.emails,
           rendered: renderProgressReminder(
             view,
             tasks[0].area_name,

@@ -122,10 +122,12 @@ export class TimelineService {
   }
 
   async timeline(alertId: string) {
-    const alert = await this.dataSource.getRepository(TrackedAlert).findOneBy({ alertId });
-    const entries = await this.dataSource
-      .getRepository(TimelineEntry)
-      .find({ where: { alertId }, order: { seq: 'ASC' } });
+    // One snapshot for the alert's state and its entries, so the two always agree (events commit in
+    // between otherwise: a version behind its own last entry).
+    const { alert, entries } = await this.dataSource.transaction('REPEATABLE READ', async (m) => ({
+      alert: await m.getRepository(TrackedAlert).findOneBy({ alertId }),
+      entries: await m.getRepository(TimelineEntry).find({ where: { alertId }, order: { seq: 'ASC' } }),
+    }));
     if (!alert && entries.length === 0) {
       throw notFound('ALERT_NOT_FOUND', 'No hay registro de esa alerta en el seguimiento.');
     }

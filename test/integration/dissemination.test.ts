@@ -322,7 +322,7 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawalDelayed')).toHaveLength(1);
   });
 
-  it('posts nothing on an account the administrator disabled, and posts there again once it is re-enabled', async () => {
+  it('posts nothing on an account the administrator disabled, and once it is re-enabled posts there the alerts still active and the next ones', async () => {
     const off = await stack.http(
       'dissemination',
       'PATCH',
@@ -347,6 +347,8 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
       bearer('admin'),
     );
     expect(on.body.enabled).toBe(true);
+    // The alert activated while it was disabled is still active: the account catches up with it.
+    await waitForPosts(stack, marker(alert.folio, 1), 30);
     const next = await activate({ age: 27 });
     await waitForPosts(stack, marker(next.folio, 1), 30);
     const bad = await stack.http(
@@ -360,7 +362,7 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(bad.body.code).toBe('VALIDATION_FAILED');
   });
 
-  it('with revoked credentials on one account posts on the other 29 and reports the failure visibly', async () => {
+  it('with revoked credentials on one account posts on the other 29, reports the failure visibly, and posts the still-active alert there once credentials are renewed', async () => {
     await setFaults(stack, 'c4-fb', { revoked: true });
     const alert = await activate({ age: 33 });
     await waitForPosts(stack, marker(alert.folio, 1), 29);
@@ -437,5 +439,12 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(rotated.status).toBe(200);
     expect(rotated.body).toMatchObject({ status: 'ok', hasCredentials: true });
     expect(JSON.stringify(rotated.body)).not.toContain(credentials['c4-fb'].pageAccessToken);
+
+    // The alert is still active: with working credentials the account now gets its ficha, once.
+    await waitForPosts(stack, marker(alert.folio, 1), 30);
+    await sleep(1_000);
+    const after = livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1));
+    expect(after.get('c4-fb')).toHaveLength(1);
+    expect([...after.values()].every((p) => p.length === 1)).toBe(true);
   });
 });

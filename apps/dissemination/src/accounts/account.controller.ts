@@ -70,6 +70,7 @@ export class AccountController {
       );
       if (!inserted.length) throw conflict('ACCOUNT_EXISTS', 'Ya existe una cuenta con ese identificador.');
       if (credentials) await this.registry.setCredentials(body.id, credentials, m);
+      await this.registry.catchUpActiveAlerts(body.id, m); // a new official account gets the active fichas
     });
     await this.dispatcher.refreshAccounts();
     return this.get(body.id);
@@ -97,6 +98,7 @@ export class AccountController {
         body.rateLimit?.concurrency ?? row.concurrency,
       ],
     );
+    if (body.enabled === true && !row.enabled) await this.registry.catchUpActiveAlerts(id);
     await this.dispatcher.refreshAccounts();
     return this.get(id);
   }
@@ -109,7 +111,11 @@ export class AccountController {
   ) {
     const row = await this.registry.get(id);
     if (!row) throw notFound('ACCOUNT_NOT_FOUND', 'La cuenta no existe.');
-    await this.registry.setCredentials(id, this.checkCredentials(row.platform, body.credentials));
+    const credentials = this.checkCredentials(row.platform, body.credentials);
+    await this.db.transaction(async (m) => {
+      await this.registry.setCredentials(id, credentials, m);
+      await this.registry.catchUpActiveAlerts(id, m);
+    });
     await this.dispatcher.refreshAccounts();
     return this.get(id);
   }

@@ -132,6 +132,51 @@ export class AccountRegistry {
     );
   }
 
+  /**
+   * An account that can post again (new credentials, re-enabled, credentials added) owes the public the
+   * fichas of the alerts still active. Their publications on it that failed for want of credentials, or
+   * were cancelled while it was disabled, go back to pending (in version order: updates thread under
+   * what gets posted); an active alert with no publication on it at all (fanned out while it was
+   * disabled or had no credentials) gets one at its current version. `enqueued_at` in the past makes the
+   * dispatcher's next full pass replace finished jobs. Nothing happens unless the account can post.
+   */
+  async catchUpActiveAlerts(id: string, manager: EntityManager = this.db.manager): Promise<number> {
+    const reopened = await updateReturning(
+      manager,
+      `UPDATE dissemination.publications p
+          SET status = 'pending', failure_reason = NULL, last_error = NULL, failed_at = NULL, attempts = 0,
+              send_started_at = NULL, enqueued_at = 'epoch'
+         FROM dissemination.alerts al, dissemination.accounts a
+        WHERE p.account_id = $1 AND a.id = p.account_id AND a.enabled AND a.credentials_ciphertext IS NOT NULL
+          AND al.alert_id = p.alert_id AND al.status = 'active'
+          AND p.kind IN ('activation', 'update') AND p.remote_id IS NULL
+          AND ((p.status = 'failed' AND p.failure_reason IN ('auth_revoked', 'not_configured'))
+            OR (p.status = 'cancelled' AND p.last_error = 'account_disabled'))
+        RETURNING p.id`,
+      [id],
+    );
+    const created: unknown[] = await manager.query(
+      `INSERT INTO dissemination.publications
+         (id, alert_id, alert_version, account_id, kind, folio, marker, with_image, cause_event_id, correlation_id)
+       SELECT gen_random_uuid(), al.alert_id, src.alert_version, a.id, src.kind, src.folio, src.marker, src.with_image,
+              src.cause_event_id, src.correlation_id
+         FROM dissemination.alerts al
+         JOIN dissemination.accounts a ON a.id = $1 AND a.enabled AND a.credentials_ciphertext IS NOT NULL
+         JOIN LATERAL (
+           SELECT q.alert_version, q.kind, q.folio, q.marker, q.with_image, q.cause_event_id, q.correlation_id
+             FROM dissemination.publications q
+            WHERE q.alert_id = al.alert_id AND q.kind IN ('activation', 'update')
+            ORDER BY q.alert_version DESC LIMIT 1) src ON true
+        WHERE al.status = 'active'
+          AND NOT EXISTS (SELECT 1 FROM dissemination.publications x
+                           WHERE x.alert_id = al.alert_id AND x.account_id = a.id AND x.kind IN ('activation', 'update'))
+       ON CONFLICT ON CONSTRAINT publications_once_per_version DO NOTHING
+       RETURNING id`,
+      [id],
+    );
+    return reopened.length + created.length;
+  }
+
   async markAuthRevoked(manager: EntityManager, id: string, reason: string): Promise<boolean> {
     const rows = await updateReturning(
       manager,

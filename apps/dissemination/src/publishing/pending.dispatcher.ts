@@ -75,7 +75,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   /** Called after registry changes (admin API) so workers follow the new policy at once. */
   async refreshAccounts(): Promise<void> {
     await this.queues.sync(await this.registry.list());
-    void this.loop.wake();
+    void this.loop.wake(true); // full: also revives publications reopened for the account
   }
 
   /**

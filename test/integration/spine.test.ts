@@ -179,6 +179,9 @@ describe('event spine: intake → Kafka → dissemination, coordination, tracker
       const res = await stack.http(name, 'GET', '/health');
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: 'ok', service: name, outboxRelayLeader: true });
+      // Workers report their Kafka consumer; intake consumes nothing.
+      if (name === 'intake') expect(res.body.consumer).toBeNull();
+      else expect(res.body.consumer).toMatchObject({ state: 'running' });
     }
   });
 });

@@ -72,26 +72,23 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   await app.init();
 
   if (options.consumes?.length) {
-    const microservice = app.connectMicroservice(
-      {
-        strategy: new KafkaInboxServer({
-          kafka,
-          groupId: `alerta-rosa.${options.name}`,
-          topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          topics: options.consumes,
-          dataSource: app.get(DataSource),
-          schema: options.schema,
-          logger: logger.child({ component: 'kafka-consumer' }),
-          maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
-          retryBackoffMs: config.CONSUMER_RETRY_BACKOFF_MS,
-          sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
-          groupMaxMessages: config.CONSUMER_GROUP_MAX_EVENTS,
-          groupMaxMs: config.CONSUMER_GROUP_MAX_MS,
-          killAfterInboxCommit: config.FAULT_KILL_AFTER_INBOX_COMMIT,
-        }),
-      },
-      { inheritAppConfig: true },
-    );
+    const server = new KafkaInboxServer({
+      kafka,
+      groupId: `alerta-rosa.${options.name}`,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      topics: options.consumes,
+      dataSource: app.get(DataSource),
+      schema: options.schema,
+      logger: logger.child({ component: 'kafka-consumer' }),
+      maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+      retryBackoffMs: config.CONSUMER_RETRY_BACKOFF_MS,
+      sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+      groupMaxMessages: config.CONSUMER_GROUP_MAX_EVENTS,
+      groupMaxMs: config.CONSUMER_GROUP_MAX_MS,
+      killAfterInboxCommit: config.FAULT_KILL_AFTER_INBOX_COMMIT,
+    });
+    runtime.consumerStatus = () => server.consumerStatus();
+    const microservice = app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
     microservice.useGlobalFilters(new PreserveRpcErrorFilter());
     await app.startAllMicroservices();
   }

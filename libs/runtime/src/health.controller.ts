@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '
 import { DataSource } from 'typeorm';
 import { Public } from '@alerta-rosa/auth';
 import { OutboxRelay } from '@alerta-rosa/messaging';
-import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
+import { ConsumerStatus, SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
 /** Public: probes carry no token (a service with the global AuthGuard still answers /health). */
 @Public()
@@ -14,10 +14,18 @@ export class HealthController {
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
   ) {}
 
-  /** Liveness + readiness: the database answers. Reports whether this replica relays the outbox. */
+  /**
+   * Liveness + readiness: the database answers. Reports whether this replica relays the outbox and what
+   * its Kafka consumer is doing (`degraded` while a consumer kafkajs gave up on is being replaced).
+   */
   @Get()
   @HttpCode(200)
-  async check(): Promise<{ status: 'ok'; service: string; outboxRelayLeader: boolean }> {
+  async check(): Promise<{
+    status: 'ok' | 'degraded';
+    service: string;
+    outboxRelayLeader: boolean;
+    consumer: ConsumerStatus | null;
+  }> {
     try {
       await this.dataSource.query('SELECT 1');
     } catch {
@@ -26,6 +34,12 @@ export class HealthController {
         message: 'Base de datos no disponible',
       });
     }
-    return { status: 'ok', service: this.runtime.name, outboxRelayLeader: this.relay.isLeader };
+    const consumer = this.runtime.consumerStatus?.() ?? null;
+    return {
+      status: consumer?.state === 'recovering' ? 'degraded' : 'ok',
+      service: this.runtime.name,
+      outboxRelayLeader: this.relay.isLeader,
+      consumer,
+    };
   }
 }

@@ -10,6 +10,14 @@ export interface ServiceRuntime<C extends BaseConfig = BaseConfig> {
   config: C;
   logger: Logger;
   kafka: Kafka;
+  /** Set once the service consumes Kafka: what its consumer is doing now (for /health). */
+  consumerStatus?: () => ConsumerStatus;
+}
+
+export interface ConsumerStatus {
+  state: 'starting' | 'running' | 'recovering' | 'closed';
+  /** When it entered that state (ISO 8601). */
+  since: string;
 }
 
 export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');

@@ -82,9 +82,12 @@ describe('KafkaInboxServer when kafkajs gives up on its consumer', () => {
     const { kafka, consumers } = fakeKafka(0);
     const server = await startServer(kafka);
     expect(consumers).toHaveLength(1);
+    expect(server.consumerStatus().state).toBe('running');
     consumers[0].crash(false);
+    expect(server.consumerStatus().state).toBe('recovering');
     await settle(600);
     expect(consumers).toHaveLength(2);
+    expect(server.consumerStatus().state).toBe('running');
     expect(consumers[0].disconnected).toBe(true);
     expect(consumers[1].running).toBe(true);
     await server.close();

@@ -57,6 +57,10 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   private closing = false;
   private recreateTimer: NodeJS.Timeout | null = null;
   private recreateDelayMs = 0;
+  private state: { state: 'starting' | 'running' | 'recovering' | 'closed'; since: string } = {
+    state: 'starting',
+    since: new Date().toISOString(),
+  };
 
   constructor(private readonly options: KafkaInboxServerOptions) {
     super();
@@ -69,8 +73,18 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     );
   }
 
+  /** What the consumer is doing now: running, or being replaced after kafkajs gave up on it. */
+  consumerStatus(): { state: 'starting' | 'running' | 'recovering' | 'closed'; since: string } {
+    return { ...this.state };
+  }
+
+  private setState(state: 'starting' | 'running' | 'recovering' | 'closed'): void {
+    if (this.state.state !== state) this.state = { state, since: new Date().toISOString() };
+  }
+
   async close(): Promise<void> {
     this.closing = true;
+    this.setState('closed');
     if (this.recreateTimer) clearTimeout(this.recreateTimer);
     // kafkajs lets the message in flight finish before the consumer leaves the group.
     await this.consumer?.disconnect().catch(() => undefined);
@@ -129,12 +143,14 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 8,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    this.setState('running');
     logger.info({ groupId, topics }, 'kafka consumer running');
   }
 
   /** Replaces a consumer kafkajs gave up on, retrying with capped backoff until it runs again. */
   private recreateConsumer(dead: Consumer): void {
     if (this.closing || this.consumer !== dead || this.recreateTimer) return;
+    this.setState('recovering');
     this.recreateDelayMs = Math.min(Math.max(500, this.recreateDelayMs * 2), 5_000);
     const delay = this.recreateDelayMs;
     this.options.logger.warn({ retryInMs: delay }, 'kafka consumer stopped for good; starting a new one');

@@ -220,6 +220,18 @@ export function renderProgressReminder(
   };
 }
 
+/** A mail made of plain paragraphs (no ficha): the same lines as text and as HTML. */
+function paragraphs(subject: string, lines: string[]): RenderedMail {
+  return {
+    subject,
+    text: lines.join('\n\n'),
+    html: layout(
+      subject,
+      lines.map((l) => `<p>${escapeHtml(l)}</p>`),
+    ),
+  };
+}
+
 const PLATFORM_NAMES: Record<string, string> = { x: 'X', facebook: 'Facebook', webhook: 'webhook de aliado' };
 
 /** To the account's owner area: a platform refused its credentials; no ficha data in it. */
@@ -240,14 +252,7 @@ export function renderAccountRevoked(p: {
     `Qué hacer: renovar el acceso en ${platform} y cargar las credenciales nuevas en la administración de cuentas (cuenta «${p.accountId}»); la cuenta vuelve a publicar en cuanto se cargan.`,
     `Respuesta de la plataforma: ${p.error}`,
   ];
-  return {
-    subject,
-    text: lines.join('\n\n'),
-    html: layout(
-      subject,
-      lines.map((l) => `<p>${escapeHtml(l)}</p>`),
-    ),
-  };
+  return paragraphs(subject, lines);
 }
 
 /** To the account's owner area: a post with the ficha is still up on the account; no ficha data in it. */
@@ -270,12 +275,5 @@ export function renderWithdrawalDelayed(p: {
       '»); si no es posible de inmediato, retire la publicación manualmente desde la plataforma.',
     `Respuesta de la plataforma: ${p.error}`,
   ];
-  return {
-    subject,
-    text: lines.join('\n\n'),
-    html: layout(
-      subject,
-      lines.map((l) => `<p>${escapeHtml(l)}</p>`),
-    ),
-  };
+  return paragraphs(subject, lines);
 }

@@ -152,6 +152,11 @@ export class AreaDirectory {
     this.dir = data.direccion;
   }
 
+  /** An area's contacts as config/areas.yaml has them (before any change made through the API). */
+  configuredArea(id: string): Pick<Area, 'emails' | 'supervisor' | 'members'> | undefined {
+    return this.configContacts.get(id);
+  }
+
   /** The Unidad de Género's duty officer (changes with the shift: editable through the admin API). */
   get dutyOfficer(): Contact {
     return this.duty;

@@ -76,22 +76,26 @@ export class DirectoryService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async changeArea(areaId: string, change: AreaContactsChange, user: AuthenticatedUser) {
-    const area = this.directory.area(areaId);
-    if (!area) throw notFound('AREA_NOT_FOUND', 'No existe esa área en el directorio.');
-    const before = { emails: area.emails, supervisor: area.supervisor, members: area.members ?? null };
-    const after = {
+    if (!this.directory.area(areaId))
+      throw notFound('AREA_NOT_FOUND', 'No existe esa área en el directorio.');
+    await this.save(areaId, user, (current) => ({
+      name: null,
       emails: change.emails,
-      supervisor: change.supervisor ?? area.supervisor,
-      members: change.members ?? area.members ?? null,
-    };
-    await this.save(areaId, null, after.emails, after.supervisor, after.members, before, after, user);
+      // Fields left out keep what is in force: the stored change (read under lock), else the file.
+      supervisor: change.supervisor ?? current?.supervisor ?? this.configured(areaId).supervisor,
+      members: change.members ?? current?.members ?? this.configured(areaId).members ?? null,
+    }));
     return this.directory.area(areaId)!;
   }
 
   async changeContact(entry: 'duty-officer' | 'direccion', contact: Contact, user: AuthenticatedUser) {
     const entryId = entry === 'duty-officer' ? DUTY_OFFICER_ENTRY : DIRECCION_ENTRY;
-    const before = entry === 'duty-officer' ? this.directory.dutyOfficer : this.directory.direccion;
-    await this.save(entryId, contact.name, contact.emails, null, null, before, contact, user);
+    await this.save(entryId, user, () => ({
+      name: contact.name,
+      emails: contact.emails,
+      supervisor: null,
+      members: null,
+    }));
     return entry === 'duty-officer' ? this.directory.dutyOfficer : this.directory.direccion;
   }
 
@@ -111,17 +115,33 @@ export class DirectoryService implements OnApplicationBootstrap, OnApplicationSh
     }));
   }
 
+  /** An entry as config/areas.yaml has it (what «before» is when no change was ever stored). */
+  private configured(entryId: string): StoredContact {
+    if (entryId === DUTY_OFFICER_ENTRY || entryId === DIRECCION_ENTRY) {
+      const c =
+        entryId === DUTY_OFFICER_ENTRY ? this.directory.data.dutyOfficer : this.directory.data.direccion;
+      return { name: c.name, emails: c.emails, supervisor: null, members: null };
+    }
+    const a = this.directory.configuredArea(entryId)!;
+    return { name: null, emails: a.emails, supervisor: a.supervisor, members: a.members ?? null };
+  }
+
+  /**
+   * Stores a change and its record in one transaction. The stored entry is read under lock, so two
+   * administrators changing the same entry at once are serialised and each record's «before» is true.
+   */
   private async save(
     entryId: string,
-    name: string | null,
-    emails: string[],
-    supervisor: Contact | null,
-    members: { name: string; email: string }[] | null,
-    before: unknown,
-    after: unknown,
     user: AuthenticatedUser,
+    next: (current: StoredContact | null) => StoredContact,
   ): Promise<void> {
     await this.dataSource.transaction(async (m) => {
+      const [current]: StoredContact[] = await m.query(
+        `SELECT name, emails, supervisor, members FROM coordination.directory_contacts WHERE entry_id = $1 FOR UPDATE`,
+        [entryId],
+      );
+      const before = current ?? this.configured(entryId);
+      const after = next(current ?? null);
       await m.query(
         `INSERT INTO coordination.directory_contacts (entry_id, name, emails, supervisor, members, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -130,19 +150,30 @@ export class DirectoryService implements OnApplicationBootstrap, OnApplicationSh
            updated_at = clock_timestamp()`,
         [
           entryId,
-          name,
-          emails,
-          supervisor ? JSON.stringify(supervisor) : null,
-          members ? JSON.stringify(members) : null,
+          after.name,
+          after.emails,
+          after.supervisor ? JSON.stringify(after.supervisor) : null,
+          after.members ? JSON.stringify(after.members) : null,
           user.id,
         ],
       );
       await m.query(
         `INSERT INTO coordination.directory_changes (entry_id, changed_by, before, after) VALUES ($1, $2, $3, $4)`,
-        [entryId, user.id, JSON.stringify(before), JSON.stringify(after)],
+        [entryId, user.id, JSON.stringify(withoutNulls(before)), JSON.stringify(withoutNulls(after))],
       );
       await m.query(`SELECT pg_notify($1, '')`, [DIRECTORY_CHANNEL]);
     });
     await this.reload();
   }
+}
+
+interface StoredContact {
+  name: string | null;
+  emails: string[];
+  supervisor: Contact | null;
+  members: { name: string; email: string }[] | null;
+}
+
+function withoutNulls(c: StoredContact): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null));
 }

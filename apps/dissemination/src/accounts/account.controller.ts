@@ -83,22 +83,26 @@ export class AccountController {
   ) {
     const row = await this.registry.get(id);
     if (!row) throw notFound('ACCOUNT_NOT_FOUND', 'La cuenta no existe.');
-    await this.db.query(
-      `UPDATE dissemination.accounts SET enabled = $2, display_name = $3, owner_area = $4, regions = $5,
+    const enabled = body.enabled ?? row.enabled;
+    // One transaction: an account re-enabled is never left without its catch-up (a crash in between).
+    await this.db.transaction(async (m) => {
+      await m.query(
+        `UPDATE dissemination.accounts SET enabled = $2, display_name = $3, owner_area = $4, regions = $5,
               rate_limit_max = $6, rate_limit_duration_ms = $7, concurrency = $8, updated_at = clock_timestamp()
         WHERE id = $1`,
-      [
-        id,
-        body.enabled ?? row.enabled,
-        body.displayName ?? row.display_name,
-        body.ownerArea ?? row.owner_area,
-        body.regions ?? row.regions,
-        body.rateLimit?.max ?? row.rate_limit_max,
-        body.rateLimit?.durationMs ?? row.rate_limit_duration_ms,
-        body.rateLimit?.concurrency ?? row.concurrency,
-      ],
-    );
-    if (body.enabled === true && !row.enabled) await this.registry.catchUpActiveAlerts(id);
+        [
+          id,
+          enabled,
+          body.displayName ?? row.display_name,
+          body.ownerArea ?? row.owner_area,
+          body.regions ?? row.regions,
+          body.rateLimit?.max ?? row.rate_limit_max,
+          body.rateLimit?.durationMs ?? row.rate_limit_duration_ms,
+          body.rateLimit?.concurrency ?? row.concurrency,
+        ],
+      );
+      if (enabled) await this.registry.catchUpActiveAlerts(id, m);
+    });
     await this.dispatcher.refreshAccounts();
     return this.get(id);
   }

@@ -138,7 +138,8 @@ export class AccountRegistry {
    * were cancelled while it was disabled, go back to pending (in version order: updates thread under
    * what gets posted); an active alert with no publication on it at all (fanned out while it was
    * disabled or had no credentials) gets one at its current version. `enqueued_at` in the past makes the
-   * dispatcher's next full pass replace finished jobs. Nothing happens unless the account can post.
+   * dispatcher's next full pass replace finished jobs. Nothing happens unless the account can post
+   * (enabled, credentials, not marked revoked); with nothing owed it changes nothing.
    */
   async catchUpActiveAlerts(id: string, manager: EntityManager = this.db.manager): Promise<number> {
     const reopened = await updateReturning(
@@ -147,7 +148,8 @@ export class AccountRegistry {
           SET status = 'pending', failure_reason = NULL, last_error = NULL, failed_at = NULL, attempts = 0,
               send_started_at = NULL, enqueued_at = 'epoch'
          FROM dissemination.alerts al, dissemination.accounts a
-        WHERE p.account_id = $1 AND a.id = p.account_id AND a.enabled AND a.credentials_ciphertext IS NOT NULL
+        WHERE p.account_id = $1 AND a.id = p.account_id AND a.enabled AND a.status = 'ok'
+          AND a.credentials_ciphertext IS NOT NULL
           AND al.alert_id = p.alert_id AND al.status = 'active'
           AND p.kind IN ('activation', 'update') AND p.remote_id IS NULL
           AND ((p.status = 'failed' AND p.failure_reason IN ('auth_revoked', 'not_configured'))
@@ -161,7 +163,8 @@ export class AccountRegistry {
        SELECT gen_random_uuid(), al.alert_id, src.alert_version, a.id, src.kind, src.folio, src.marker, src.with_image,
               src.cause_event_id, src.correlation_id
          FROM dissemination.alerts al
-         JOIN dissemination.accounts a ON a.id = $1 AND a.enabled AND a.credentials_ciphertext IS NOT NULL
+         JOIN dissemination.accounts a
+           ON a.id = $1 AND a.enabled AND a.status = 'ok' AND a.credentials_ciphertext IS NOT NULL
          JOIN LATERAL (
            SELECT q.alert_version, q.kind, q.folio, q.marker, q.with_image, q.cause_event_id, q.correlation_id
              FROM dissemination.publications q

@@ -5,6 +5,7 @@ import {
   PreserveRpcErrorFilter,
   createKafka,
   createMessagingTables,
+  upgradeMessagingTablesV2,
   ensureTopics,
 } from '@alerta-rosa/messaging';
 import { createLogger } from '@alerta-rosa/observability';
@@ -79,6 +80,7 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
     await dataSource.query(`CREATE TABLE probe.effects (event_id uuid NOT NULL, attempt int NOT NULL)`);
     const runner = dataSource.createQueryRunner();
     await createMessagingTables(runner, 'probe');
+    await upgradeMessagingTablesV2(runner, 'probe');
     await runner.release();
     const kafka = createKafka('probe', stack.brokers, logger);
     await ensureTopics(kafka, { prefix: stack.topicPrefix, partitions: 3, replicationFactor: 1 });

@@ -26,7 +26,7 @@ function findRoot(from: string): string {
   throw new Error('project root not found');
 }
 const ROOT = findRoot(__dirname);
-const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Secret every service of a test stack shares for access tokens (AUTH_JWT_SECRET). */
 export const TEST_JWT_SECRET = 'test-only-secret-for-alerta-rosa-access-tokens';
 

@@ -39,6 +39,16 @@ export const baseConfigSchema = z.object({
   CONSUMER_GROUP_MAX_EVENTS: z.coerce.number().int().min(1).max(1_000).default(100),
   /** A group closes after this much handling time, so its first event is not held back long. */
   CONSUMER_GROUP_MAX_MS: z.coerce.number().int().min(1).max(1_000).default(20),
+  /**
+   * While the database or Kafka is away (or a deadlock/serialization failure is reported), a partition
+   * is paused and retried without limit: first after this, doubling up to the maximum.
+   */
+  CONSUMER_TRANSIENT_BACKOFF_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  CONSUMER_TRANSIENT_BACKOFF_MAX_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /** Bound on each outbox-relay statement (a half-open database connection fails within it). */
+  RELAY_QUERY_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(5_000),
+  /** The server ends a silent relay session after this (releasing its leader lock to another replica). */
+  RELAY_SESSION_IDLE_TIMEOUT_MS: z.coerce.number().int().min(2_000).max(600_000).default(10_000),
   /** Test-only crash injection; refused in production. */
   FAULT_KILL_AFTER_INBOX_COMMIT: z.coerce.number().int().min(1).optional(),
 });

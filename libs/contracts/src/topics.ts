@@ -14,6 +14,14 @@ export function dlqTopic(topic: string): string {
   return `${topic}.dlq`;
 }
 
+/**
+ * A consumer's own redrive topic: `npm run dlq:redrive` puts that consumer's dead letters back there,
+ * so only the consumer that failed handles them again (the others already have them).
+ */
+export function redriveTopic(consumer: string): string {
+  return `${consumer}.redrive`;
+}
+
 /** Physical topic name for a logical one, given an optional prefix (isolates test runs and environments). */
 export function physicalTopic(prefix: string, topic: string): string {
   return prefix ? `${prefix}.${topic}` : topic;

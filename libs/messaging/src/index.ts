@@ -8,3 +8,5 @@ export * from './inbox/kafka-inbox.server';
 export * from './receipt/receipt.recorder';
 export * from './inbox/preserve-error.filter';
 export * from './notify/committed-work.loop';
+export * from './dlq/dead-letter.redrive';
+export * from './errors/transient-error';

@@ -1,7 +1,13 @@
 import { BaseConfig, loadConfigOrExit } from '@alerta-rosa/config';
-import { Producer as ServiceName } from '@alerta-rosa/contracts';
+import { Producer as ServiceName, redriveTopic } from '@alerta-rosa/contracts';
 import { ensureDatabase, runMigrations, serviceDataSourceOptions } from '@alerta-rosa/database';
-import { KafkaInboxServer, PreserveRpcErrorFilter, createKafka, ensureTopics } from '@alerta-rosa/messaging';
+import {
+  KafkaInboxServer,
+  PreserveRpcErrorFilter,
+  createKafka,
+  ensureTopics,
+  messagingMigrations,
+} from '@alerta-rosa/messaging';
 import { PinoNestLogger, createLogger } from '@alerta-rosa/observability';
 import { DynamicModule, INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -43,7 +49,7 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
       url: config.DATABASE_URL,
       schema: options.schema,
       entities: options.entities,
-      migrations: options.migrations,
+      migrations: [...(options.migrations as Function[]), ...messagingMigrations(options.schema)],
       poolSize: 2, // one holds the advisory lock, one runs the migrations
       applicationName: `${options.name}-migrations`,
     }),
@@ -53,11 +59,17 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   await migrator.destroy();
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
-  const created = await ensureTopics(kafka, {
-    prefix: config.KAFKA_TOPIC_PREFIX,
-    partitions: config.KAFKA_TOPIC_PARTITIONS,
-    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-  });
+  const created = await ensureTopics(
+    kafka,
+    {
+      prefix: config.KAFKA_TOPIC_PREFIX,
+      partitions: config.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      extraTopics: options.consumes?.length ? [redriveTopic(consumerGroupOf(options.name))] : [],
+    },
+    60_000,
+    (msg, detail) => logger.warn(detail, msg),
+  );
   if (created.length) logger.info({ created }, 'kafka topics created');
 
   const app = await NestFactory.create<NestExpressApplication>(options.module(runtime), {
@@ -74,7 +86,8 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   if (options.consumes?.length) {
     const server = new KafkaInboxServer({
       kafka,
-      groupId: `alerta-rosa.${options.name}`,
+      groupId: consumerGroupOf(options.name),
+      redrive: true,
       topicPrefix: config.KAFKA_TOPIC_PREFIX,
       topics: options.consumes,
       dataSource: app.get(DataSource),
@@ -86,6 +99,8 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
       groupMaxMessages: config.CONSUMER_GROUP_MAX_EVENTS,
       groupMaxMs: config.CONSUMER_GROUP_MAX_MS,
       killAfterInboxCommit: config.FAULT_KILL_AFTER_INBOX_COMMIT,
+      transientBackoffMs: config.CONSUMER_TRANSIENT_BACKOFF_MS,
+      transientBackoffMaxMs: config.CONSUMER_TRANSIENT_BACKOFF_MAX_MS,
     });
     runtime.consumerStatus = () => server.consumerStatus();
     const microservice = app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
@@ -95,6 +110,11 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   await app.listen(config.PORT, process.env.HOST ?? '127.0.0.1');
   logger.info({ url: `http://127.0.0.1:${config.PORT}`, pid: process.pid }, `${options.name} ready`);
   return app;
+}
+
+/** The consumer group (and inbox consumer name) of a service. */
+export function consumerGroupOf(service: string): string {
+  return `alerta-rosa.${service}`;
 }
 
 /** Entry-point wrapper: any start-up failure is one log line and exit code 1. */

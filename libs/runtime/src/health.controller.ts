@@ -36,7 +36,7 @@ export class HealthController {
     }
     const consumer = this.runtime.consumerStatus?.() ?? null;
     return {
-      status: consumer?.state === 'recovering' ? 'degraded' : 'ok',
+      status: consumer?.state === 'recovering' || consumer?.retrying.length ? 'degraded' : 'ok',
       service: this.runtime.name,
       outboxRelayLeader: this.relay.isLeader,
       consumer,

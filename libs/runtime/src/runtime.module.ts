@@ -77,6 +77,8 @@ export class RuntimeModule {
             databaseUrl: runtime.config.DATABASE_URL,
             kafka: runtime.kafka,
             logger: runtime.logger.child({ component: 'outbox-relay' }),
+            queryTimeoutMs: runtime.config.RELAY_QUERY_TIMEOUT_MS,
+            sessionIdleTimeoutMs: runtime.config.RELAY_SESSION_IDLE_TIMEOUT_MS,
           }),
         },
         OutboxRelayLifecycle,

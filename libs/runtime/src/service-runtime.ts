@@ -18,6 +18,15 @@ export interface ConsumerStatus {
   state: 'starting' | 'running' | 'recovering' | 'closed';
   /** When it entered that state (ISO 8601). */
   since: string;
+  /** Partitions paused while the infrastructure is away (retried without limit). */
+  retrying: {
+    topic: string;
+    partition: number;
+    attempts: number;
+    since: string;
+    retryAt: string;
+    lastError: string;
+  }[];
 }
 
 export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');

@@ -5,12 +5,14 @@ import {
   dlqTopic,
   logicalTopic,
   physicalTopic,
+  redriveTopic,
 } from '@alerta-rosa/contracts';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
+import { isTransientInfrastructureError } from '../errors/transient-error';
 import { ConsumedMessageMeta, InboxContext } from './inbox.context';
 
 export interface KafkaInboxServerOptions {
@@ -36,7 +38,42 @@ export interface KafkaInboxServerOptions {
    */
   groupMaxMessages?: number;
   groupMaxMs?: number;
+  /**
+   * Backoff while the infrastructure is away (database, Kafka): the partition is paused and retried
+   * without limit, first after `transientBackoffMs`, doubling up to `transientBackoffMaxMs`.
+   */
+  transientBackoffMs?: number;
+  transientBackoffMaxMs?: number;
+  /**
+   * Also consume this consumer's redrive topic (`redriveTopic(groupId)`, which must exist), where
+   * `npm run dlq:redrive` puts its dead letters back.
+   */
+  redrive?: boolean;
 }
+
+/** Header naming the logical topic a redriven message was dead-lettered from. */
+export const REDRIVE_TOPIC_HEADER = 'redrive-topic';
+
+/** A partition waiting for the infrastructure to come back (shown in /health). */
+export interface RetryingPartition {
+  topic: string;
+  partition: number;
+  /** Consecutive infrastructure failures at this partition's head. */
+  attempts: number;
+  since: string;
+  retryAt: string;
+  lastError: string;
+}
+
+export interface InboxConsumerStatus {
+  state: 'starting' | 'running' | 'recovering' | 'closed';
+  since: string;
+  retrying: RetryingPartition[];
+}
+
+/** How one step of a batch ended: done, or stopped by an infrastructure error (retry later, no attempt spent). */
+type Step = { transient: null } | { transient: Error };
+const OK: Step = { transient: null };
 
 /**
  * Kafka transport for Nest microservices with the guarantees the stock one lacks:
@@ -47,8 +84,15 @@ export interface KafkaInboxServerOptions {
  *   under load this saves a commit (and its WAL flush) per event. If anything in a group fails, the
  *   whole group rolls back and its messages are handled again one transaction each, so one bad event
  *   never takes its neighbours' effects with it;
- * - a handler that keeps failing is retried a bounded number of times, then the message goes to
- *   `<topic>.dlq` with the error and the partition moves on. Undecodable messages go there at once.
+ * - a handler that keeps failing because of the event is retried a bounded number of times, then the
+ *   message goes to `<topic>.dlq` with the error and the partition moves on. Undecodable messages go
+ *   there at once;
+ * - an infrastructure error (database or Kafka away, deadlock, serialization failure, too many
+ *   connections: `isTransientInfrastructureError`) is never the event's fault: the partition is paused
+ *   and retried without limit with capped backoff, spending none of the event's attempts (shown by
+ *   `consumerStatus().retrying`, hence /health);
+ * - nothing is ever thrown out of the batch handler (kafkajs would retry the batch and may run a second
+ *   loop on the partition): the partition is paused and its unhandled messages fetched again.
  */
 export class KafkaInboxServer extends Server implements CustomTransportStrategy {
   private consumer: Consumer | null = null;
@@ -61,9 +105,18 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     state: 'starting',
     since: new Date().toISOString(),
   };
+  private readonly retrying = new Map<string, RetryingPartition>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  /** Event-caused failures so far, kept across pauses so an infrastructure hiccup does not reset them. */
+  private readonly eventFailures = new Map<string, { attempts: number; error: Error }>();
+
+  private readonly redrivePhysical: string | null;
 
   constructor(private readonly options: KafkaInboxServerOptions) {
     super();
+    this.redrivePhysical = options.redrive
+      ? physicalTopic(options.topicPrefix, redriveTopic(options.groupId))
+      : null;
   }
 
   listen(callback: (err?: unknown) => void): void {
@@ -74,8 +127,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   }
 
   /** What the consumer is doing now: running, or being replaced after kafkajs gave up on it. */
-  consumerStatus(): { state: 'starting' | 'running' | 'recovering' | 'closed'; since: string } {
-    return { ...this.state };
+  consumerStatus(): InboxConsumerStatus {
+    return { ...this.state, retrying: [...this.retrying.values()].map((r) => ({ ...r })) };
   }
 
   private setState(state: 'starting' | 'running' | 'recovering' | 'closed'): void {
@@ -86,6 +139,9 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     this.closing = true;
     this.setState('closed');
     if (this.recreateTimer) clearTimeout(this.recreateTimer);
+    for (const t of this.resumeTimers) clearTimeout(t);
+    this.resumeTimers.clear();
+    this.retrying.clear();
     // kafkajs lets the message in flight finish before the consumer leaves the group.
     await this.consumer?.disconnect().catch(() => undefined);
     await this.dlqProducer?.disconnect().catch(() => undefined);
@@ -108,7 +164,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     }
     this.dlqProducer = kafka.producer({
       allowAutoTopicCreation: false,
-      idempotent: false,
+      idempotent: true,
       maxInFlightRequests: 1,
     });
     await this.dlqProducer.connect();
@@ -134,7 +190,10 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     });
     await consumer.connect();
     await consumer.subscribe({
-      topics: topics.map((t) => physicalTopic(topicPrefix, t)),
+      topics: [
+        ...topics.map((t) => physicalTopic(topicPrefix, t)),
+        ...(this.redrivePhysical ? [this.redrivePhysical] : []),
+      ],
       fromBeginning: true,
     });
     await consumer.run({
@@ -177,7 +236,9 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   /**
    * Messages of a partition one after the other, then one offset commit for what was handled, through
    * the batch's own commit (which, unlike consumer.commitOffsets, still commits while the consumer is
-   * stopping, so a graceful stop leaves nothing to redeliver).
+   * stopping, so a graceful stop leaves nothing to redeliver). Never throws: an infrastructure error
+   * pauses the partition (its unhandled messages are fetched again on resume); anything unexpected is
+   * treated the same way.
    */
   private async onBatch({
     batch,
@@ -186,10 +247,13 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     commitOffsetsIfNecessary,
     isRunning,
     isStale,
+    pause,
   }: EachBatchPayload): Promise<void> {
     const live = () => isRunning() && !isStale();
     const messages = batch.messages;
+    const key = `${batch.topic}:${batch.partition}`;
     let processed: string | null = null;
+    let stoppedBy: Error | null = null;
     const done = (message: KafkaMessage) => {
       resolveOffset(message.offset);
       processed = message.offset;
@@ -200,41 +264,118 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       // own, then it is handled alone (its failed attempt counts), then grouping resumes after it.
       let failed = null as { index: number; error: Error } | null;
       let i = 0;
-      while (i < messages.length && live()) {
+      while (i < messages.length && live() && !stoppedBy) {
         if (failed?.index === i) {
-          await this.onMessage(batch.topic, batch.partition, messages[i], heartbeat, failed.error);
-          done(messages[i++]);
+          const step = await this.onMessage(
+            batch.topic,
+            batch.partition,
+            messages[i],
+            heartbeat,
+            failed.error,
+          );
           failed = null;
+          if (step.transient) {
+            stoppedBy = step.transient;
+            break;
+          }
+          done(messages[i++]);
           continue;
         }
         const end = failed ? failed.index : Math.min(messages.length, i + maxGroup);
         const r = await this.processGroup(batch.topic, batch.partition, messages.slice(i, end), live);
         for (let k = 0; k < r.committed; k++) done(messages[i + k]);
         i += r.committed;
+        if (r.transient) {
+          stoppedBy = r.transient;
+          break;
+        }
         if (r.failure && r.failure.index >= 0) {
           failed = { index: i + r.failure.index, error: r.failure.error };
         } else if ((r.failure || r.undecodable) && i < messages.length && live()) {
-          // Undecodable (dead-lettered at once), or a group that failed outside any handler (the
-          // database, the commit): this message alone, with bounded retries and the DLQ.
-          await this.onMessage(batch.topic, batch.partition, messages[i], heartbeat);
+          // Undecodable (dead-lettered at once), or grouping disabled: this message alone, with
+          // bounded retries and the DLQ.
+          const step = await this.onMessage(batch.topic, batch.partition, messages[i], heartbeat);
+          if (step.transient) {
+            stoppedBy = step.transient;
+            break;
+          }
           done(messages[i++]);
         }
         await heartbeat();
       }
+    } catch (err) {
+      // A heartbeat refused during a rebalance, or a bug here: stop this batch; what was handled is
+      // committed below and the rest is fetched again (by this consumer or the partition's new owner).
+      if (!isRebalanceError(err)) stoppedBy = err as Error;
+      else
+        this.options.logger.info(
+          { topic: batch.topic, partition: batch.partition },
+          'rebalance: batch stopped',
+        );
     } finally {
       // One commit per batch (also when stopping or failing midway): whatever was handled is committed;
       // a message handled but not committed (crash) is redelivered and recognised by the inbox.
       if (processed !== null) {
-        await commitOffsetsIfNecessary({
-          topics: [
-            {
-              topic: batch.topic,
-              partitions: [{ partition: batch.partition, offset: (BigInt(processed) + 1n).toString() }],
-            },
-          ],
-        });
+        try {
+          await commitOffsetsIfNecessary({
+            topics: [
+              {
+                topic: batch.topic,
+                partitions: [{ partition: batch.partition, offset: (BigInt(processed) + 1n).toString() }],
+              },
+            ],
+          });
+        } catch (err) {
+          this.options.logger.warn(
+            { topic: batch.topic, partition: batch.partition, err: (err as Error).message },
+            'offset commit failed; handled events are recognised by the inbox if delivered again',
+          );
+        }
       }
     }
+    if (stoppedBy && live()) this.pausePartition(key, batch.topic, batch.partition, pause, stoppedBy);
+    else if (processed !== null && this.retrying.delete(key)) {
+      this.options.logger.info(
+        { topic: batch.topic, partition: batch.partition },
+        'partition consuming again',
+      );
+    }
+  }
+
+  /** Pauses a partition after an infrastructure error and resumes it after a capped, growing backoff. */
+  private pausePartition(
+    key: string,
+    topic: string,
+    partition: number,
+    pause: () => () => void,
+    error: Error,
+  ): void {
+    const base = this.options.transientBackoffMs ?? 200;
+    const max = this.options.transientBackoffMaxMs ?? 10_000;
+    const previous = this.retrying.get(key);
+    const attempts = (previous?.attempts ?? 0) + 1;
+    const delay = Math.min(max, base * 2 ** Math.min(20, attempts - 1));
+    const jittered = Math.round(delay / 2 + (Math.random() * delay) / 2);
+    const entry: RetryingPartition = {
+      topic,
+      partition,
+      attempts,
+      since: previous?.since ?? new Date().toISOString(),
+      retryAt: new Date(Date.now() + jittered).toISOString(),
+      lastError: describe(error),
+    };
+    this.retrying.set(key, entry);
+    this.options.logger.warn(
+      { topic, partition, attempts, retryInMs: jittered, err: entry.lastError },
+      'infrastructure unavailable: partition paused, will retry (no attempt of the event spent)',
+    );
+    if (this.closing) return;
+    const resume = pause();
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      if (!this.closing) resume();
+    }, jittered);
+    this.resumeTimers.add(timer);
   }
 
   /**
@@ -248,14 +389,16 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     partition: number,
     messages: KafkaMessage[],
     live: () => boolean,
-  ): Promise<{ committed: number; undecodable?: boolean; failure?: { index: number; error: Error } }> {
+  ): Promise<{
+    committed: number;
+    undecodable?: boolean;
+    failure?: { index: number; error: Error };
+    transient?: Error;
+  }> {
     const maxMs = this.options.groupMaxMs ?? 20;
     if ((this.options.groupMaxMessages ?? 100) <= 1 || messages.length === 0) {
       return { committed: 0, failure: { index: -1, error: new Error('grouping disabled') } };
     }
-    const logical = logicalTopic(this.options.topicPrefix, topic) ?? topic;
-    const handler = this.getHandlerByPattern(logical);
-    if (!handler) throw new Error(`no handler for ${logical}`);
     const started = Date.now();
     const handled: { envelope: Envelope; duplicate: boolean }[] = [];
     let undecodable = false;
@@ -265,10 +408,12 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         for (const message of messages) {
           if (!live() || (handled.length > 0 && Date.now() - started >= maxMs)) break;
           let envelope: Envelope;
+          const { logical, handler } = this.route(topic, message);
           try {
+            if (!handler) throw new Error('unroutable');
             envelope = decodeEvent(message.value);
           } catch {
-            undecodable = true; // dead-lettered on its own once this group has committed
+            undecodable = true; // dead-lettered (or, unroutable, skipped) on its own once this group has committed
             break;
           }
           const meta = this.metaOf(topic, logical, partition, message);
@@ -279,6 +424,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         }
       });
     } catch (err) {
+      if (isTransientInfrastructureError(err)) return { committed: 0, transient: err as Error };
       this.options.logger.warn(
         { err: (err as Error).message, events: handled.length + 1, topic, partition },
         'event group rolled back; its events are handled again',
@@ -287,6 +433,22 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     }
     for (const h of handled) await this.afterCommit(h.envelope, this.options.groupId, h.duplicate);
     return { committed: handled.length, undecodable };
+  }
+
+  /**
+   * The logical topic and handler of a message. A message on this consumer's redrive topic (put back
+   * by `npm run dlq:redrive`) is handled as if read from the topic it was dead-lettered from.
+   */
+  private route(topic: string, message: KafkaMessage): { logical: string; handler: MessageHandler | null } {
+    if (this.redrivePhysical && topic === this.redrivePhysical) {
+      const original = message.headers?.[REDRIVE_TOPIC_HEADER]?.toString() ?? '';
+      return {
+        logical: original,
+        handler: this.options.topics.includes(original) ? this.getHandlerByPattern(original) : null,
+      };
+    }
+    const logical = logicalTopic(this.options.topicPrefix, topic) ?? topic;
+    return { logical, handler: this.getHandlerByPattern(logical) };
   }
 
   private metaOf(
@@ -304,6 +466,10 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     };
   }
 
+  /**
+   * One message in its own transaction: bounded retries for failures the event causes, then the DLQ;
+   * an infrastructure error stops here (`transient`) without spending an attempt.
+   */
   private async onMessage(
     topic: string,
     partition: number,
@@ -311,43 +477,82 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     heartbeat: () => Promise<void>,
     /** The error of a first attempt already made (in a group that rolled back). */
     firstFailure?: Error,
-  ): Promise<void> {
+  ): Promise<Step> {
     const { logger, maxAttempts, retryBackoffMs } = this.options;
-    const logical = logicalTopic(this.options.topicPrefix, topic) ?? topic;
+    const { logical, handler } = this.route(topic, message);
+    if (!handler) {
+      // Only a redriven message can name a topic this consumer has no handler for (a wrong header).
+      logger.error(
+        { topic, partition, offset: message.offset, logical },
+        'redriven message names no handled topic; skipped',
+      );
+      return OK;
+    }
     const meta = this.metaOf(topic, logical, partition, message);
     let envelope: Envelope;
     try {
       envelope = decodeEvent(message.value);
     } catch (err) {
-      await this.deadLetter(meta, message.key, message.value, message.headers, err as Error, 1);
-      return;
+      return this.tryDeadLetter(meta, message, null, err as Error, 1);
     }
-    const handler = this.getHandlerByPattern(logical);
-    if (!handler) throw new Error(`no handler for ${logical}`);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (attempt === 1 && firstFailure) throw firstFailure;
-        await this.processOnce(envelope, handler, meta);
-        break;
-      } catch (err) {
-        if (attempt >= maxAttempts) {
-          await this.deadLetter(meta, message.key, message.value, message.headers, err as Error, attempt);
-          break;
-        }
-        const delay = retryBackoffMs * 2 ** (attempt - 1);
+    const failures = this.eventFailures.get(envelope.eventId) ?? { attempts: 0, error: new Error('') };
+    if (firstFailure) {
+      failures.attempts++;
+      failures.error = firstFailure;
+      this.rememberFailure(envelope.eventId, failures);
+    }
+    while (failures.attempts < maxAttempts) {
+      if (failures.attempts > 0) {
+        const delay = retryBackoffMs * 2 ** (failures.attempts - 1);
         logger.warn(
           {
             eventId: envelope.eventId,
             alertId: envelope.alertId,
-            attempt,
+            attempt: failures.attempts,
             retryInMs: delay,
-            err: (err as Error).message,
+            err: failures.error.message,
           },
           'event handler failed; retrying',
         );
         await new Promise((r) => setTimeout(r, delay));
         await heartbeat();
       }
+      try {
+        await this.processOnce(envelope, handler, meta);
+        this.eventFailures.delete(envelope.eventId);
+        return OK;
+      } catch (err) {
+        if (isTransientInfrastructureError(err)) return { transient: err as Error };
+        failures.attempts++;
+        failures.error = err as Error;
+        this.rememberFailure(envelope.eventId, failures);
+      }
+    }
+    const step = await this.tryDeadLetter(meta, message, envelope.eventId, failures.error, failures.attempts);
+    if (!step.transient) this.eventFailures.delete(envelope.eventId);
+    return step;
+  }
+
+  private rememberFailure(eventId: string, failures: { attempts: number; error: Error }): void {
+    this.eventFailures.set(eventId, failures);
+    if (this.eventFailures.size > 10_000) {
+      this.eventFailures.delete(this.eventFailures.keys().next().value!);
+    }
+  }
+
+  /** Dead-letters a message; the database or Kafka being away is transient (the message is retried later). */
+  private async tryDeadLetter(
+    meta: ConsumedMessageMeta,
+    message: KafkaMessage,
+    eventId: string | null,
+    error: Error,
+    attempts: number,
+  ): Promise<Step> {
+    try {
+      await this.deadLetter(meta, message, eventId, error, attempts);
+      return OK;
+    } catch (err) {
+      return { transient: err as Error };
     }
   }
 
@@ -410,19 +615,26 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     }
   }
 
+  /**
+   * Records the dead letter (idempotent: one row per consumer and offset, with the original message so
+   * `npm run dlq:redrive` can put it back), then copies the message to `<topic>.dlq`.
+   */
   private async deadLetter(
     meta: ConsumedMessageMeta,
-    key: Buffer | null,
-    value: Buffer | null,
-    headers: IHeaders | undefined,
+    message: KafkaMessage,
+    eventId: string | null,
     error: Error,
     attempts: number,
   ): Promise<void> {
+    const { key, value, headers } = message;
     const reason = error instanceof EventDecodeError ? `${error.reason}: ${error.message}` : error.message;
     const target = physicalTopic(this.options.topicPrefix, dlqTopic(meta.logicalTopic));
     await this.options.dataSource.query(
-      `INSERT INTO "${this.options.schema}".dead_letters (consumer, topic, kafka_partition, kafka_offset, message_key, error, attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      `INSERT INTO "${this.options.schema}".dead_letters
+         (consumer, topic, kafka_partition, kafka_offset, message_key, error, attempts, event_id, message_value,
+          message_headers, source_topic)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (consumer, source_topic, kafka_partition, kafka_offset) DO NOTHING`,
       [
         meta.consumer,
         meta.logicalTopic,
@@ -431,6 +643,10 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         key?.toString() ?? null,
         reason.slice(0, 4000),
         attempts,
+        eventId,
+        value,
+        JSON.stringify(headersToJson(headers)),
+        meta.topic,
       ],
     );
     await this.dlqProducer!.send({
@@ -461,10 +677,36 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         partition: meta.partition,
         offset: meta.offset,
         consumer: meta.consumer,
+        eventId,
         attempts,
         err: reason,
       },
       'message dead-lettered',
     );
   }
+}
+
+function describe(err: Error): string {
+  const code = (err as { code?: string }).code;
+  return `${err?.name ?? 'Error'}${code ? ` ${code}` : ''}: ${err?.message ?? String(err)}`.slice(0, 500);
+}
+
+function isRebalanceError(err: unknown): boolean {
+  const e = err as { type?: string; name?: string };
+  return (
+    e?.type === 'REBALANCE_IN_PROGRESS' ||
+    e?.type === 'UNKNOWN_MEMBER_ID' ||
+    e?.type === 'ILLEGAL_GENERATION' ||
+    e?.name === 'KafkaJSStaleTopicMetadataAssignment'
+  );
+}
+
+/** Kafka headers as JSON (values as UTF-8 strings), to keep them with the dead letter. */
+export function headersToJson(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map((x) => x.toString()).join(',') : v.toString();
+  }
+  return out;
 }

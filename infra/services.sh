@@ -6,6 +6,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export PGOPTIONS="-c client_min_messages=warning"
 PGHOST="${PGHOST:-127.0.0.1}"; PGPORT="${PGPORT:-5432}"; PGUSER="${PGUSER:-postgres}"
 REDIS_HOST="${REDIS_HOST:-127.0.0.1}"; REDIS_PORT="${REDIS_PORT:-6379}"
+# The database DATABASE_URL names (default alerta_rosa).
+if [ -z "${DB_NAME:-}" ] && [ -n "${DATABASE_URL:-}" ]; then
+  DB_NAME="$(node -e "console.log(decodeURIComponent(new URL(process.argv[1]).pathname.slice(1)))" "$DATABASE_URL")"
+fi
 DB_NAME="${DB_NAME:-alerta_rosa}"
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }

@@ -75,6 +75,8 @@ done
 ADMIN_PASSWORD="$DEV_ADMIN_PASSWORD" node -r ./infra/node/register-paths.js dist/apps/intake/src/cli/create-admin.cli.js \
   --username admin --name "Administración (desarrollo)" >"$logdir/create-admin.log" 2>&1 || true
 
+# What DATABASE_URL names (host:port/database), not a fixed name.
+db_location="$(node -e "const u = new URL(process.argv[1]); console.log(u.host + ' (database ' + u.pathname.slice(1) + ')')" "$DATABASE_URL")"
 cat <<MSG
 
 Alerta Rosa is running (logs in $logdir):
@@ -87,7 +89,7 @@ Alerta Rosa is running (logs in $logdir):
   mail           http://127.0.0.1:8025 (development mailbox, when started here)
   login          POST http://127.0.0.1:3001/api/v1/auth/login  {"username":"admin","password":"$DEV_ADMIN_PASSWORD"}
   API docs       http://127.0.0.1:3001/api/docs
-  Kafka 127.0.0.1:9092 · PostgreSQL 127.0.0.1:5432 (database alerta_rosa) · Redis 127.0.0.1:6379
+  Kafka ${KAFKA_BROKERS:-127.0.0.1:9092} · PostgreSQL ${db_location} · Redis ${REDIS_URL:-redis://127.0.0.1:6379}
 Press Ctrl-C to stop everything.
 MSG
 wait -n "${pids[@]}" || true

@@ -66,6 +66,16 @@ export const intakeConfigSchema = baseConfigSchema
       .default('true')
       .transform((v) => v === 'true'),
   })
+  .superRefine((c, ctx) => {
+    // The photo URL travels in events and posts: a localhost default would publish dead links.
+    if (c.NODE_ENV === 'production' && !c.PUBLIC_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_BASE_URL'],
+        message: 'required in production (public photo links in posts and the CAP feed)',
+      });
+    }
+  })
   .transform((c) => ({
     ...c,
     PUBLIC_BASE_URL: c.PUBLIC_BASE_URL ?? `http://127.0.0.1:${c.PORT}`,

@@ -62,6 +62,23 @@ describe('post templates', () => {
     expect(renderAltText('AR-2026-0042', ficha, phones, false)).toContain('16 años');
   });
 
+  it('alt text ends the operator’s photo description with a full stop before the next sentence', () => {
+    const alt = renderAltText(
+      'AR-2026-0042',
+      { ...ficha, photoAltText: 'Sonríe, cabello recogido, blusa roja' },
+      phones,
+      true,
+    );
+    expect(alt).toContain('Sonríe, cabello recogido, blusa roja. Vista por última vez');
+    const already = renderAltText(
+      'AR-2026-0042',
+      { ...ficha, photoAltText: 'Foto de frente.' },
+      phones,
+      true,
+    );
+    expect(already).toContain('Foto de frente. Vista por última vez');
+  });
+
   it('located notice never carries personal data of the ficha', () => {
     const text = renderPostText({
       kind: 'located_notice',

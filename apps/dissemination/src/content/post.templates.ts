@@ -126,11 +126,17 @@ export function renderAltText(
   const parts = [
     `Ficha de búsqueda Alerta Rosa, folio ${folio}.`,
     `${withPhoto ? 'Fotografía de' : 'Datos de'} ${ficha.fullName}, ${ficha.age} años.`,
-    ficha.photoAltText && withPhoto ? ficha.photoAltText : null,
+    ficha.photoAltText && withPhoto ? asSentence(ficha.photoAltText) : null,
     `Vista por última vez el ${formatLastSeen(ficha.lastSeenAt)} en ${ficha.municipalityName}.`,
     `Teléfonos: ${phones.map((p) => `${p.label} ${p.number}`).join(', ')}.`,
   ];
   return shorten(parts.filter(Boolean).join(' '), 1000);
+}
+
+/** The operator's description as a sentence of its own (ends with a full stop), so the next one does not run on. */
+function asSentence(text: string): string {
+  const t = text.trim();
+  return /[.!?…]$/.test(t) ? t : `${t}.`;
 }
 
 export function outcomeNeedsNotice(outcome: AlertOutcome): boolean {

@@ -23,7 +23,11 @@ export function createKafka(clientId: string, brokers: string[], logger: Logger)
       ({ level, log, namespace }: LogEntry) => {
         const { message, ...extra } = log;
         // The broker answers "coordinator loading" for a moment after start; kafkajs retries it.
-        const lvl = LEVELS[level] ?? 'info';
+        let lvl = LEVELS[level] ?? 'info';
+        // Our idempotent producers keep kafkajs' bounded retries on purpose: after a failed send the
+        // relay (and the DLQ path) drops the producer and makes a new one (new producer id), so the
+        // sequence numbers kafkajs warns about never outlive a failure.
+        if (/Limiting retries for the idempotent producer/.test(String(message))) lvl = 'debug';
         logger[lvl === 'error' && /coordinator/i.test(String(extra.error ?? '')) ? 'warn' : lvl](
           { namespace, broker: extra.broker, error: extra.error },
           `kafkajs: ${message}`,

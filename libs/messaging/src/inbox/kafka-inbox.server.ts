@@ -158,17 +158,26 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   }
 
   private async start(): Promise<void> {
-    const { kafka, topics } = this.options;
+    const { topics } = this.options;
     for (const t of topics) {
       if (!this.getHandlerByPattern(t)) throw new Error(`no @EventPattern handler for topic ${t}`);
     }
-    this.dlqProducer = kafka.producer({
-      allowAutoTopicCreation: false,
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await this.dlqProducer.connect();
+    await this.dlq();
     await this.startConsumer();
+  }
+
+  /** The dead-letter producer (idempotent, acks=all), made again after a failed send. */
+  private async dlq(): Promise<Producer> {
+    if (!this.dlqProducer) {
+      const producer = this.options.kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      this.dlqProducer = producer;
+    }
+    return this.dlqProducer;
   }
 
   private async startConsumer(): Promise<void> {
@@ -552,6 +561,10 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       await this.deadLetter(meta, message, eventId, error, attempts);
       return OK;
     } catch (err) {
+      // A failed send may have been written: a new idempotent producer (new id) for the next try.
+      const dead = this.dlqProducer;
+      this.dlqProducer = null;
+      await dead?.disconnect().catch(() => undefined);
       return { transient: err as Error };
     }
   }
@@ -649,7 +662,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         meta.topic,
       ],
     );
-    await this.dlqProducer!.send({
+    const producer = await this.dlq();
+    await producer.send({
       topic: target,
       acks: -1,
       messages: [

@@ -513,6 +513,35 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
     }
   });
 
+  it('sends the progress reminders of an alert whose reminder job was deleted from Redis', async () => {
+    // 24 h × 0.00005 ≈ 4.3 s between reminders.
+    await startCoordination({ PSO_TIME_SCALE: '0.00005' });
+    const alert = await alerts.activate({ municipalityCode: '20067', municipalityName: 'Oaxaca de Juárez' });
+    await waitFor(
+      async () => {
+        const [a] = await stack.query<{ progress_enqueued: boolean }>(
+          `SELECT progress_enqueued FROM coordination.alerts WHERE alert_id = $1`,
+          [alert.alertId],
+        );
+        return a?.progress_enqueued;
+      },
+      { what: 'the first reminder handed to BullMQ' },
+    );
+    const jobId = `progress-${alert.alertId}-n1`;
+    expect(await jobStates(SHARED_REDIS, 'coordination-progress', [jobId])).toEqual(['delayed']);
+    await deleteRedisKeys(`${stack.topicPrefix}:coordination-progress:*`);
+    expect(await jobStates(SHARED_REDIS, 'coordination-progress', [jobId])).toEqual(['unknown']);
+
+    const reminders = (n: number) =>
+      smtp.forFolio(alert.folio, 'progress_reminder').filter((m) => m.mailId.endsWith(`-n${n}`));
+    await waitFor(async () => reminders(1).length === 7, { timeoutMs: 40_000, what: 'the first reminders' });
+    await waitFor(async () => reminders(2).length === 7, { timeoutMs: 40_000, what: 'the second reminders' });
+    expect(new Set(reminders(1).map((m) => m.areaId)).size).toBe(7);
+    await standDown(alert, 7);
+    await sleep(1_000);
+    expect(reminders(1)).toHaveLength(7);
+  });
+
   it('after an outage longer than the acknowledgement window fires the levels in order, each no sooner than its planned gap after the previous one', async () => {
     await startCoordination();
     const alert = await alerts.activate({ municipalityCode: '20067', municipalityName: 'Oaxaca de Juárez' });

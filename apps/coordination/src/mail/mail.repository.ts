@@ -1,7 +1,7 @@
 import { MailKind } from '@alerta-rosa/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { notifyDispatch, rows } from '../tasks/sql';
+import { notifyDispatch, rows, rowsOnce } from '../tasks/sql';
 
 export interface MailRow {
   id: string;
@@ -51,15 +51,13 @@ export class MailRepository {
     | { settled: MailRow['status'] }
     | { busyForMs: number }
   > {
-    const [claimed] = await this.transaction((m) =>
-      rows<MailRow & { folio: string | null }>(
-        m,
-        `UPDATE coordination.mails m SET claim_token = $2,
+    const [claimed] = await rowsOnce<MailRow & { folio: string | null }>(
+      this.dataSource,
+      `UPDATE coordination.mails m SET claim_token = $2,
               claimed_until = clock_timestamp() + make_interval(secs => $3::float / 1000)
        WHERE id = $1 AND status = 'queued' AND (claimed_until IS NULL OR claimed_until <= clock_timestamp())
        RETURNING m.*, (SELECT folio FROM coordination.alerts a WHERE a.alert_id = m.alert_id) AS folio`,
-        [mailId, token, leaseMs],
-      ),
+      [mailId, token, leaseMs],
     );
     if (claimed) return { claimed };
     const [row] = await this.dataSource.query(
@@ -74,13 +72,11 @@ export class MailRepository {
 
   /** Extends a live claim (a send still in flight); false when the claim is no longer this token's. */
   async extendClaim(mailId: string, token: string, leaseMs: number): Promise<boolean> {
-    const updated = await this.transaction((m) =>
-      rows(
-        m,
-        `UPDATE coordination.mails SET claimed_until = clock_timestamp() + make_interval(secs => $3::float / 1000)
-         WHERE id = $1 AND claim_token = $2 AND status = 'queued' RETURNING id`,
-        [mailId, token, leaseMs],
-      ),
+    const updated = await rowsOnce(
+      this.dataSource,
+      `UPDATE coordination.mails SET claimed_until = clock_timestamp() + make_interval(secs => $3::float / 1000)
+       WHERE id = $1 AND claim_token = $2 AND status = 'queued' RETURNING id`,
+      [mailId, token, leaseMs],
     );
     return updated.length === 1;
   }

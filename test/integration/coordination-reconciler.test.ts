@@ -40,9 +40,22 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
     ...extra,
   });
 
-  const startCoordination = async (extra: Record<string, string> = {}) => {
+  const stopCoordination = async () => {
     await coordination?.stop('SIGTERM');
-    coordination = await stack.start('coordination', env(extra));
+    coordination = undefined;
+  };
+  const startCoordination = async (extra: Record<string, string> = {}) => {
+    await stopCoordination();
+    try {
+      coordination = await stack.start('coordination', env(extra));
+    } catch (err) {
+      // Not ready in time: never leave it running behind the next test's back.
+      await stack
+        .service('coordination')
+        .stop('SIGKILL')
+        .catch(() => undefined);
+      throw err;
+    }
     return coordination;
   };
 
@@ -141,6 +154,18 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
       connection.disconnect();
     }
   };
+  /**
+   * Redis loses a queue: this test's keys of it are deleted (by its QUEUE_PREFIX), again if a worker
+   * moving a job at that moment wrote some back, until none of the given jobs is known any more.
+   */
+  const loseQueue = (queueName: string, jobIds: string[]) =>
+    waitFor(
+      async () => {
+        await deleteRedisKeys(`${stack.topicPrefix}:${queueName}:*`);
+        return (await jobStates(SHARED_REDIS, queueName, jobIds)).every((s) => s === 'unknown');
+      },
+      { what: `${queueName} emptied` },
+    );
   const escalationJobIds = (tasks: { id: string }[]) =>
     tasks.flatMap((t) => [1, 2, 3].map((l) => `esc-${t.id}-l${l}`));
 
@@ -183,10 +208,7 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
     expect((await jobStates(SHARED_REDIS, 'coordination-escalation', ids)).includes('unknown')).toBe(false);
 
     // Redis loses the escalation queue (only this test's keys, by its QUEUE_PREFIX).
-    await deleteRedisKeys(`${stack.topicPrefix}:coordination-escalation:*`);
-    expect(
-      (await jobStates(SHARED_REDIS, 'coordination-escalation', ids)).every((s) => s === 'unknown'),
-    ).toBe(true);
+    await loseQueue('coordination-escalation', ids);
 
     await waitEscalations(alert, 21);
     await expectEveryLevelOnce(alert, tasks);
@@ -250,8 +272,7 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
 
       await standDown(alert, 7);
     } finally {
-      await coordination?.stop('SIGTERM');
-      coordination = undefined;
+      await stopCoordination();
       await redis.stop();
       await startSmtp();
       await startCoordination();
@@ -261,7 +282,7 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
   it('fires the overdue escalations after the database connections of its sweep are terminated mid-run', async () => {
     const alert = await alerts.activate({ municipalityCode: '20067', municipalityName: 'Oaxaca de Juárez' });
     const tasks = await waitTimersHandedOver(alert.alertId, 7);
-    await deleteRedisKeys(`${stack.topicPrefix}:coordination-escalation:*`); // only the sweep can fire now
+    await loseQueue('coordination-escalation', escalationJobIds(tasks)); // only the sweep can fire now
     const first = tasks.find((t) => t.step_id === 'comunicacion-social-publicaciones')!;
 
     // Hold the first task's row lock, so that the sweep's transaction for it waits; then end the
@@ -328,8 +349,7 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
       },
       { what: 'assignment mails handed to BullMQ and tried' },
     );
-    await coordination!.stop('SIGTERM');
-    coordination = undefined;
+    await stopCoordination();
 
     // Four jobs vanish; three die (failed for good in BullMQ, as after too many stalls), rows still queued.
     const [removed, dead] = [mails.slice(0, 4), mails.slice(4)];
@@ -529,8 +549,7 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
     );
     const jobId = `progress-${alert.alertId}-n1`;
     expect(await jobStates(SHARED_REDIS, 'coordination-progress', [jobId])).toEqual(['delayed']);
-    await deleteRedisKeys(`${stack.topicPrefix}:coordination-progress:*`);
-    expect(await jobStates(SHARED_REDIS, 'coordination-progress', [jobId])).toEqual(['unknown']);
+    await loseQueue('coordination-progress', [jobId]);
 
     const reminders = (n: number) =>
       smtp.forFolio(alert.folio, 'progress_reminder').filter((m) => m.mailId.endsWith(`-n${n}`));
@@ -546,8 +565,7 @@ describe('coordination finds again the timers and mails Redis lost (PostgreSQL i
     await startCoordination();
     const alert = await alerts.activate({ municipalityCode: '20067', municipalityName: 'Oaxaca de Juárez' });
     const tasks = await waitTimersHandedOver(alert.alertId, 7);
-    await coordination!.stop('SIGTERM');
-    coordination = undefined;
+    await stopCoordination();
     // Every level of every task falls due while coordination is away.
     await sleep(Math.max(0, alert.activatedAt.getTime() + CHAIN_MINUTES * MINUTE - Date.now()) + 1_000);
     await startCoordination();

@@ -21,6 +21,8 @@ export class SmtpSink {
   private server: SMTPServer | null = null;
   /** Mailboxes the server refuses permanently (550), to provoke a hard failure. */
   readonly rejectRecipients = new Set<string>();
+  /** How long the server holds a message before accepting it (a slow relay), in ms. */
+  acceptDelayMs = 0;
 
   constructor(readonly port: number) {}
 
@@ -49,7 +51,8 @@ export class SmtpSink {
         stream.on('end', () => {
           const receivedAt = Date.now();
           const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
-          callback();
+          if (this.acceptDelayMs > 0) setTimeout(() => callback(), this.acceptDelayMs);
+          else callback();
           simpleParser(Buffer.concat(chunks))
             .then((parsed) => {
               const h = (name: string) => String(parsed.headers.get(name) ?? '');

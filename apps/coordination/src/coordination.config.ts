@@ -37,9 +37,22 @@ export const coordinationConfigSchema = baseConfigSchema
       .default('true')
       .transform((v) => v === 'true'),
     MAIL_FROM: z.string().min(3).default('Alerta Rosa SSP Oaxaca <alerta-rosa@ssp-oaxaca.example>'),
-    /** Attempts per mail before it is marked failed on its task (retries back off exponentially). */
-    MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(12),
+    /**
+     * Transient failures (relay away, timeouts) are retried without limit; after this many attempts the
+     * mail is reported delayed (TaskMailDelayed, the task's mail shows `delayed`). Only a permanent SMTP
+     * refusal (5xx) gives a mail up.
+     */
+    MAIL_DELAYED_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(5),
+    /** Retries back off exponentially from MAIL_BACKOFF_MS, capped at MAIL_BACKOFF_MAX_MS. */
     MAIL_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+    MAIL_BACKOFF_MAX_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+    /**
+     * A send's claim on its mail (renewed every third of it while the send is in flight): how soon a
+     * mail whose worker died mid-send can be sent by another.
+     */
+    MAIL_SEND_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
+    /** No longer used (mails are not given up on transient failures): set, it is reported at start-up. */
+    MAIL_MAX_ATTEMPTS: z.string().optional(),
     MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
     /** Optional DKIM signing: all three or none. */
     DKIM_DOMAIN: optionalText,
@@ -54,6 +67,14 @@ export const coordinationConfigSchema = baseConfigSchema
     QUEUE_LOCK_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
     /** Fallback sweep of work not yet handed to the queues (normally woken by NOTIFY). */
     DISPATCH_POLL_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
+    /**
+     * Reconciler: how often PostgreSQL is compared with the queues (overdue escalations fired, mails and
+     * progress reminders whose job vanished or died handed over again). On a failed sweep (database or
+     * Redis away) it retries with back-off capped at this interval.
+     */
+    RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    /** How long past a deadline or a hand-over the reconciler leaves the queue to act before it does. */
+    RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
     /** Test-only crash injection: SIGKILL right after the Nth escalation commit. Refused in production. */
     FAULT_KILL_AFTER_ESCALATION_COMMIT: z.coerce.number().int().min(1).optional(),
   })
@@ -74,6 +95,13 @@ export const coordinationConfigSchema = baseConfigSchema
         code: 'custom',
         path: ['DKIM_DOMAIN'],
         message: 'set DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together',
+      });
+    }
+    if (c.MAIL_BACKOFF_MAX_MS < c.MAIL_BACKOFF_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAIL_BACKOFF_MAX_MS'],
+        message: 'must not be smaller than MAIL_BACKOFF_MS',
       });
     }
     if (c.NODE_ENV === 'production' && c.FAULT_KILL_AFTER_ESCALATION_COMMIT !== undefined) {

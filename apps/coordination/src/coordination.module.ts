@@ -14,12 +14,20 @@ import { CoordinationQueues } from './jobs/coordination.queues';
 import { AccountAlertService, AccountEventsHandler } from './accounts/account-events.handler';
 import { DirectoryService } from './areas/directory.service';
 import { JobDispatcher } from './jobs/job.dispatcher';
+import { QueueReconciler } from './jobs/queue.reconciler';
+import { MailRepository } from './mail/mail.repository';
 import { MailTransport } from './mail/mail.transport';
+import { RecordMailOutcome } from './mail/record-mail-outcome.use-case';
+import { SendMail } from './mail/send-mail.use-case';
 import { CoordinationInit1764300000002 } from './migrations/1764300000002-coordination-init';
 import { CoordinationDirectory1764500000006 } from './migrations/1764500000006-coordination-directory';
 import { CoordinationTasks1764400000005 } from './migrations/1764400000005-coordination-tasks';
+import { CoordinationReconciler1764600000200 } from './migrations/1764600000200-coordination-reconciler';
 import { PsoCatalog } from './pso/pso.catalog';
 import { TaskController } from './tasks/task.controller';
+import { EscalateTask } from './tasks/escalate-task.use-case';
+import { RemindProgress } from './tasks/remind-progress.use-case';
+import { TaskRepository } from './tasks/task.repository';
 import { TaskService } from './tasks/task.service';
 
 export const COORDINATION_ENTITIES = [];
@@ -27,6 +35,7 @@ export const COORDINATION_MIGRATIONS = [
   CoordinationInit1764300000002,
   CoordinationTasks1764400000005,
   CoordinationDirectory1764500000006,
+  CoordinationReconciler1764600000200,
 ];
 
 @Module({})
@@ -44,6 +53,12 @@ export class CoordinationModule {
       },
       'PSO and area directory loaded',
     );
+    if (config.MAIL_MAX_ATTEMPTS !== undefined) {
+      runtime.logger.warn(
+        { variable: 'MAIL_MAX_ATTEMPTS' },
+        'MAIL_MAX_ATTEMPTS is no longer used: a mail is retried until the relay takes it or refuses it for good (MAIL_DELAYED_AFTER_ATTEMPTS reports it delayed)',
+      );
+    }
     const ackSecret =
       config.ACK_LINK_SECRET ??
       createHmac('sha256', config.AUTH_JWT_SECRET).update('ack-link-secret').digest('hex');
@@ -69,11 +84,18 @@ export class CoordinationModule {
         { provide: AckLinkSigner, useValue: new AckLinkSigner(ackSecret) },
         { provide: MailTransport, useValue: new MailTransport(config) },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        TaskRepository,
+        MailRepository,
         TaskService,
+        EscalateTask,
+        RemindProgress,
+        RecordMailOutcome,
+        SendMail,
         DirectoryService,
         AccountAlertService,
         CoordinationQueues,
         JobDispatcher,
+        QueueReconciler,
       ],
     };
   }

@@ -23,6 +23,7 @@ import {
   taskCancelledSchema,
   taskCompletedSchema,
   taskEscalatedSchema,
+  taskMailDelayedSchema,
   taskMailFailedSchema,
   taskMailSentSchema,
   taskProgressReportedSchema,
@@ -48,6 +49,7 @@ const PAYLOAD_SCHEMAS: Record<string, Record<number, z.ZodType>> = {
   [TASK_EVENT_TYPES.escalated]: { 1: taskEscalatedSchema },
   [TASK_EVENT_TYPES.mailSent]: { 1: taskMailSentSchema },
   [TASK_EVENT_TYPES.mailFailed]: { 1: taskMailFailedSchema },
+  [TASK_EVENT_TYPES.mailDelayed]: { 1: taskMailDelayedSchema },
 };
 
 export class EventDecodeError extends Error {

@@ -97,6 +97,15 @@ export const taskMailFailedSchema = z
   .strict();
 export type TaskMailFailed = z.infer<typeof taskMailFailedSchema>;
 
+/**
+ * The relay has not accepted the mail after several attempts (it is away, or timing out). Reported
+ * once per mail; it is still being retried and is delivered when the relay returns (TaskMailSent).
+ */
+export const taskMailDelayedSchema = z
+  .object({ ...mailRef, since: instant, delayedAt: instant, error: z.string().max(1000) })
+  .strict();
+export type TaskMailDelayed = z.infer<typeof taskMailDelayedSchema>;
+
 export const TASK_EVENT_TYPES = {
   assigned: 'TaskAssigned',
   acknowledged: 'TaskAcknowledged',
@@ -106,4 +115,5 @@ export const TASK_EVENT_TYPES = {
   escalated: 'TaskEscalated',
   mailSent: 'TaskMailSent',
   mailFailed: 'TaskMailFailed',
+  mailDelayed: 'TaskMailDelayed',
 } as const;

@@ -1,19 +1,21 @@
 import { SERVICE_RUNTIME, ServiceRuntime, createRedisConnection } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
-import { DataSource } from 'typeorm';
 import { CoordinationConfig } from '../coordination.config';
-import { PHOTO_CID } from '../mail/mail.templates';
-import { MailTransport, isPermanentSmtpError } from '../mail/mail.transport';
-import { TaskService } from '../tasks/task.service';
+import { MailTransport } from '../mail/mail.transport';
+import { MailRefusedError, SendMail } from '../mail/send-mail.use-case';
+import { EscalateTask } from '../tasks/escalate-task.use-case';
+import { RemindProgress } from '../tasks/remind-progress.use-case';
 import { EscalationJob, MailJob, ProgressJob, QUEUES } from './queue.names';
 
-const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
+/** Transient mail failures are retried without limit (at the capped back-off, years of retries). */
+const UNLIMITED_ATTEMPTS = 1_000_000;
 
 /**
- * The three BullMQ queues and their workers. Processors are thin: they call TaskService, which
- * re-checks the state in the database, so a job that runs twice (stall, redelivery) changes nothing twice.
+ * The three BullMQ queues and their workers. Processors are thin: they call a use case, which
+ * re-checks the state in the database, so a job that runs twice (stall, redelivery, re-added by the
+ * reconciler) changes nothing twice.
  */
 @Injectable()
 export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
@@ -27,9 +29,10 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<CoordinationConfig>,
-    private readonly tasks: TaskService,
+    private readonly escalate: EscalateTask,
+    private readonly remind: RemindProgress,
+    private readonly sendMails: SendMail,
     private readonly transport: MailTransport,
-    private readonly dataSource: DataSource,
   ) {
     this.config = runtime.config;
     this.connection = createRedisConnection(this.config);
@@ -37,7 +40,7 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
     const keep = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } };
     this.mail = new Queue(QUEUES.mail, {
       ...base,
-      defaultJobOptions: { ...keep, attempts: this.config.MAIL_MAX_ATTEMPTS, backoff: { type: 'capped' } },
+      defaultJobOptions: { ...keep, attempts: UNLIMITED_ATTEMPTS, backoff: { type: 'capped' } },
     });
     this.escalation = new Queue(QUEUES.escalation, {
       ...base,
@@ -58,27 +61,26 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
       maxStalledCount: 10,
       settings: {
         backoffStrategy: (attemptsMade: number) =>
-          Math.min(this.config.MAIL_BACKOFF_MS * 2 ** Math.max(0, attemptsMade - 1), 60_000),
+          Math.min(
+            this.config.MAIL_BACKOFF_MS * 2 ** Math.min(30, Math.max(0, attemptsMade - 1)),
+            this.config.MAIL_BACKOFF_MAX_MS,
+          ),
       },
     };
     const log = this.runtime.logger.child({ component: 'queues' });
     this.workers.push(
-      new Worker<MailJob>(QUEUES.mail, (job) => this.sendMail(job), {
+      new Worker<MailJob>(QUEUES.mail, (job, token) => this.sendMail(job, token), {
         ...settings,
         concurrency: this.config.MAIL_CONCURRENCY,
       }),
-      new Worker<EscalationJob>(QUEUES.escalation, (job) => this.checkEscalation(job), {
+      new Worker<EscalationJob>(QUEUES.escalation, (job, token) => this.checkEscalation(job, token), {
         ...settings,
         concurrency: 20,
       }),
-      new Worker<ProgressJob>(
-        QUEUES.progress,
-        (job) => this.tasks.progressReminder(job.data.alertId, job.data.seq),
-        {
-          ...settings,
-          concurrency: 2,
-        },
-      ),
+      new Worker<ProgressJob>(QUEUES.progress, (job) => this.remind.execute(job.data.alertId, job.data.seq), {
+        ...settings,
+        concurrency: 2,
+      }),
     );
     for (const w of this.workers) {
       w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'queue worker error'));
@@ -100,9 +102,15 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
     this.connection.disconnect();
   }
 
-  private async checkEscalation(job: Job<EscalationJob>): Promise<string> {
-    const outcome = await this.tasks.escalate(job.data.taskId, job.data.level, new Date());
-    if (outcome === 'fired') {
+  private async checkEscalation(job: Job<EscalationJob>, token?: string): Promise<string> {
+    const result = await this.escalate.execute(job.data.taskId, job.data.level, new Date());
+    if (result.outcome === 'not_due') {
+      // An earlier level fired late (or not yet): this one waits its turn (escalation.rule), without
+      // spending an attempt.
+      await job.moveToDelayed(Date.now() + Math.max(10, result.inMs), token);
+      throw new DelayedError();
+    }
+    if (result.outcome === 'fired') {
       this.runtime.logger.info(
         { taskId: job.data.taskId, level: job.data.level, lateMs: Date.now() - Date.parse(job.data.dueAt) },
         'escalation timer fired',
@@ -118,68 +126,22 @@ export class CoordinationQueues implements OnModuleInit, OnApplicationShutdown {
         await new Promise(() => undefined);
       }
     }
-    return outcome;
+    return result.outcome;
   }
 
-  private async sendMail(job: Job<MailJob>): Promise<string> {
-    const [mail] = await this.dataSource.query(
-      `SELECT m.*, a.folio FROM coordination.mails m LEFT JOIN coordination.alerts a USING (alert_id) WHERE m.id = $1`,
-      [job.data.mailId],
-    );
-    if (!mail) return 'missing';
-    if (mail.status !== 'queued') return mail.status;
-    const attempt = job.attemptsMade + 1;
+  private async sendMail(job: Job<MailJob>, token?: string): Promise<string> {
+    let result;
     try {
-      const image = mail.photo_url ? await fetchPhoto(mail.photo_url) : undefined;
-      const html = image || !mail.photo_url ? mail.html_body : stripInlinePhoto(mail.html_body);
-      const messageId = await this.transport.send({
-        to: mail.recipients,
-        subject: mail.subject,
-        text: mail.text_body,
-        html,
-        messageId: `<${mail.id}@alerta-rosa.coordination>`,
-        headers: {
-          'X-Alerta-Rosa-Kind': mail.kind,
-          'X-Alerta-Rosa-Mail-Id': mail.id,
-          'X-Alerta-Rosa-Folio': mail.folio ?? '',
-          'X-Alerta-Rosa-Area': mail.area_id,
-          ...(mail.task_id ? { 'X-Alerta-Rosa-Task': mail.task_id } : {}),
-        },
-        inlineImage: image ? { cid: PHOTO_CID, ...image } : undefined,
-      });
-      await this.tasks.mailSent(mail.id, messageId, attempt);
-      this.runtime.logger.info(
-        { mailId: mail.id, alertId: mail.alert_id, kind: mail.kind, attempt },
-        'mail accepted by SMTP',
-      );
-      return 'sent';
+      result = await this.sendMails.execute(job.data.mailId);
     } catch (err) {
-      const permanent = isPermanentSmtpError(err);
-      const final = permanent || attempt >= (job.opts.attempts ?? 1);
-      const message = (err as Error).message ?? String(err);
-      await this.tasks.mailAttemptFailed(mail.id, message, attempt, final);
-      this.runtime.logger.warn(
-        { mailId: mail.id, alertId: mail.alert_id, attempt, final, err: message },
-        'mail not sent',
-      );
-      if (permanent) throw new UnrecoverableError(message);
+      if (err instanceof MailRefusedError) throw new UnrecoverableError(err.message);
       throw err;
     }
+    if (result.outcome === 'busy') {
+      // Another run of this job holds the mail's claim: look again once it is settled or has lapsed.
+      await job.moveToDelayed(Date.now() + Math.max(100, result.retryInMs), token);
+      throw new DelayedError();
+    }
+    return result.outcome;
   }
-}
-
-async function fetchPhoto(url: string): Promise<{ content: Buffer; contentType: string } | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    const type = res.headers.get('content-type') ?? '';
-    if (!res.ok || !type.startsWith('image/')) return undefined;
-    const content = Buffer.from(await res.arrayBuffer());
-    return content.length <= MAX_PHOTO_BYTES ? { content, contentType: type } : undefined;
-  } catch {
-    return undefined; // the mail goes without the photo rather than not at all
-  }
-}
-
-function stripInlinePhoto(html: string): string {
-  return html.replace(new RegExp(`<p><img src="cid:${PHOTO_CID.replace(/[.@]/g, '\\$&')}"[^>]*></p>`), '');
 }

@@ -4,15 +4,19 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { DataSource } from 'typeorm';
 import { CoordinationConfig } from '../coordination.config';
 import { DISPATCH_CHANNEL, rows } from '../tasks/sql';
-import { TaskService } from '../tasks/task.service';
+import { RemindProgress } from '../tasks/remind-progress.use-case';
 import { CoordinationQueues } from './coordination.queues';
 import { escalationJobId, mailJobId, progressJobId } from './queue.names';
+import { redisCall } from './redis-call';
 
 /**
  * Hands work decided in the database to the BullMQ queues: new mails, escalation timers of new tasks,
  * the next progress reminder of each active alert; and removes the timers of tasks no longer waiting.
  * Woken by NOTIFY when a transaction commits, and by a poll as a fallback, so that work committed
  * just before a crash is still scheduled after the restart. Adding a job twice is harmless (same job id).
+ * Redis calls made while rows are locked are bounded (redisCall): a Redis outage rolls the hand-over
+ * back (releasing the rows, e.g. for an acknowledgement) instead of holding them until Redis returns.
+ * What was handed over and then lost in Redis is found again by the QueueReconciler.
  */
 @Injectable()
 export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -21,7 +25,7 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly dataSource: DataSource,
     private readonly queues: CoordinationQueues,
-    private readonly tasks: TaskService,
+    private readonly reminders: RemindProgress,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<CoordinationConfig>,
   ) {
     this.loop = new CommittedWorkLoop({
@@ -134,7 +138,7 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
       await redisCall(
         this.queues.progress.addBulk(
           alerts.map((a) => {
-            const at = new Date(a.activated_at).getTime() + a.progress_seq * this.tasks.progressIntervalMs(a);
+            const at = new Date(a.activated_at).getTime() + a.progress_seq * this.reminders.intervalMs(a);
             return {
               name: 'remind',
               data: { alertId: a.alert_id, seq: a.progress_seq },
@@ -147,24 +151,5 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
         alerts.map((a) => a.alert_id),
       ]);
     });
-  }
-}
-
-/**
- * A Redis call made while rows are locked: bounded, so that a Redis outage rolls the sweep back
- * (releasing the rows, e.g. for an acknowledgement) instead of holding them until Redis returns.
- * A call that completes after the timeout is harmless: job ids make the retry a no-op.
- */
-async function redisCall<T>(call: Promise<T>, ms = 5_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      call,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,4 +1,4 @@
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 /** Rows of a statement run in the manager's transaction (SELECT, or INSERT/UPDATE/DELETE … RETURNING). */
 export async function rows<T = Record<string, any>>(
@@ -9,6 +9,21 @@ export async function rows<T = Record<string, any>>(
   if (!manager.queryRunner) throw new Error('rows() needs a transactional EntityManager');
   const result = await manager.queryRunner.query(sql, params, true);
   return (result.records ?? []) as T[];
+}
+
+/** Rows of one statement run on its own (auto-commit: no BEGIN/COMMIT round trips), e.g. UPDATE … RETURNING. */
+export async function rowsOnce<T = Record<string, any>>(
+  dataSource: DataSource,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    const result = await runner.query(sql, params, true);
+    return (result.records ?? []) as T[];
+  } finally {
+    await runner.release();
+  }
 }
 
 /** Channel on which committed work wakes the JobDispatcher. */

@@ -97,3 +97,10 @@ export function taskView(task: TaskRow, ackUrl?: string): TaskView {
     ackUrl,
   };
 }
+
+/** Tasks by area, in the order given. */
+export function groupByArea(tasks: TaskRow[]): Map<string, TaskRow[]> {
+  const byArea = new Map<string, TaskRow[]>();
+  for (const t of tasks) byArea.set(t.area_id, [...(byArea.get(t.area_id) ?? []), t]);
+  return byArea;
+}

@@ -4,54 +4,36 @@ import {
   AlertDeactivated,
   AlertUpdated,
   Envelope,
-  EscalationTarget,
   TASK_EVENT_TYPES,
-  TOPICS,
   TaskAcknowledged,
   TaskAssigned,
   TaskCancelled,
   TaskCompleted,
-  TaskEscalated,
-  TaskMailFailed,
-  TaskMailSent,
   TaskProgressReported,
   TaskState,
   createEnvelope,
   newId,
 } from '@alerta-rosa/contracts';
 import { ApiError, notFound } from '@alerta-rosa/http';
-import { OutboxWriter } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AckLinkSigner } from '../ack/ack-link.signer';
 import { AreaDirectory } from '../areas/area-directory';
 import { CoordinationConfig } from '../coordination.config';
-import {
-  renderAssignment,
-  renderEscalation,
-  renderProgressReminder,
-  renderStandDown,
-  renderUpdate,
-} from '../mail/mail.templates';
+import { renderAssignment, renderStandDown, renderUpdate } from '../mail/mail.templates';
 import { planTasks } from '../pso/pso.planner';
 import { PsoCatalog } from '../pso/pso.catalog';
 import { notifyDispatch, rows } from './sql';
-import { alertView, insertMail, insertMails, taskView } from './task-mail.factory';
+import { alertView, groupByArea, insertMail, insertMails, taskView } from './task-mail.factory';
+import { TaskRepository, taskRef } from './task.repository';
 import { AlertRow, OPEN_STATES, TaskRow } from './task.types';
-
-const TARGET_NAMES: Record<EscalationTarget, string> = {
-  area_supervisor: 'Supervisión del área',
-  duty_officer: 'Oficial de guardia de la Unidad de Género',
-  direccion: 'Dirección de la Unidad de Género',
-};
-
-export type EscalationOutcome = 'fired' | 'duplicate' | 'not_needed' | 'gone';
 
 /**
  * The PSO tasks of each alert: created from the PSO version in force at activation, moved through
- * assigned → acknowledged → in_progress → done (or cancelled), escalated when not acknowledged in
- * time. Every change, its mails and its tasks.v1 events are written in one transaction.
+ * assigned → acknowledged → in_progress → done (or cancelled). Every change, its mails and its
+ * tasks.v1 events are written in one transaction. Timers and mail outcomes are use cases of their own
+ * (escalate-task, remind-progress, record-mail-outcome); the SQL they share is in task.repository.ts.
  */
 @Injectable()
 export class TaskService {
@@ -59,7 +41,7 @@ export class TaskService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly outbox: OutboxWriter,
+    private readonly tasks: TaskRepository,
     private readonly directory: AreaDirectory,
     private readonly catalog: PsoCatalog,
     private readonly signer: AckLinkSigner,
@@ -97,7 +79,7 @@ export class TaskService {
         plan.mujerSeguraUnit,
       ],
     );
-    const alert = await this.alertRow(m, event.alertId);
+    const alert = await this.tasks.alert(m, event.alertId);
     const view = alertView(alert, this.directory);
     // One statement for all tasks: the inbox transaction stays short under load.
     const created = await rows<TaskRow>(
@@ -169,7 +151,7 @@ export class TaskService {
         },
       }),
     );
-    if (events.length) await this.outbox.append(m, TOPICS.tasks, events);
+    await this.tasks.appendEvents(m, events);
     await notifyDispatch(m);
     this.runtime.logger.info(
       { alertId: event.alertId, folio: p.folio, psoVersion: plan.psoVersion, tasks: events.length },
@@ -187,7 +169,7 @@ export class TaskService {
     );
     if (!alert || alert.status !== 'active') return;
     const view = alertView(alert, this.directory);
-    const open = await this.openTasks(m, event.alertId);
+    const open = await this.tasks.openTasks(m, event.alertId);
     const photoUrl = p.ficha.photoUrl ?? null;
     for (const [areaId, tasks] of groupByArea(open)) {
       const area = this.directory.area(areaId);
@@ -235,13 +217,13 @@ export class TaskService {
         producer: 'coordination',
         cause: event,
         payload: {
-          ...ref(t, alert.folio),
+          ...taskRef(t, alert.folio),
           cancelledAt: new Date(p.deactivatedAt).toISOString(),
           reason: 'alert_deactivated',
         },
       }),
     );
-    if (events.length) await this.outbox.append(m, TOPICS.tasks, events);
+    await this.tasks.appendEvents(m, events);
     // One stand-down notice per area that had any task on this alert.
     const areas = await rows<{ area_id: string; area_name: string }>(
       m,
@@ -297,7 +279,7 @@ export class TaskService {
          WHERE id = $1 RETURNING *`,
         [taskId, by.via, by.user?.id ?? null],
       );
-      await this.emit<TaskAcknowledged>(m, updated, TASK_EVENT_TYPES.acknowledged, {
+      await this.tasks.appendTaskEvent<TaskAcknowledged>(m, updated, TASK_EVENT_TYPES.acknowledged, {
         acknowledgedAt: new Date(updated.acknowledged_at!).toISOString(),
         via: by.via,
         userId: by.user?.id ?? null,
@@ -326,7 +308,7 @@ export class TaskService {
                 updated_at = clock_timestamp() WHERE id = $1 RETURNING *`,
         [taskId],
       );
-      await this.emit<TaskProgressReported>(m, updated, TASK_EVENT_TYPES.progressReported, {
+      await this.tasks.appendTaskEvent<TaskProgressReported>(m, updated, TASK_EVENT_TYPES.progressReported, {
         noteId,
         reportedAt: new Date().toISOString(),
         userId: user.id,
@@ -345,198 +327,11 @@ export class TaskService {
                 updated_at = clock_timestamp() WHERE id = $1 RETURNING *`,
         [taskId, user.id],
       );
-      await this.emit<TaskCompleted>(m, updated, TASK_EVENT_TYPES.completed, {
+      await this.tasks.appendTaskEvent<TaskCompleted>(m, updated, TASK_EVENT_TYPES.completed, {
         completedAt: new Date(updated.completed_at!).toISOString(),
         userId: user.id,
       });
       return updated;
-    });
-  }
-
-  // ---- timers (called by the queue processors) ----
-
-  /** Fires one escalation level if the task is still unacknowledged; the (task, level) key makes it once-only. */
-  async escalate(taskId: string, level: number, firedAt = new Date()): Promise<EscalationOutcome> {
-    return this.dataSource.transaction(async (m) => {
-      const [task] = await rows<TaskRow & { alert: AlertRow }>(
-        m,
-        `SELECT t.*, row_to_json(a) AS alert FROM coordination.tasks t JOIN coordination.alerts a USING (alert_id)
-         WHERE t.id = $1 FOR UPDATE OF t`,
-        [taskId],
-      );
-      if (!task) return 'gone';
-      if (task.state !== 'assigned' || task.alert.status !== 'active') return 'not_needed';
-      const step = task.escalation_plan.find((e) => e.level === level);
-      if (!step) return 'gone';
-      const target = step.target as EscalationTarget;
-      const area = this.directory.area(task.area_id);
-      const contact = area ? this.directory.contactsFor(target, area) : this.directory.dutyOfficer;
-      const inserted = await rows(
-        m,
-        `INSERT INTO coordination.escalations (task_id, level, target, recipients, due_at, fired_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (task_id, level) DO NOTHING RETURNING escalated_at`,
-        [taskId, level, target, contact.emails, step.dueAt, firedAt],
-      );
-      if (inserted.length === 0) return 'duplicate';
-      const alert = task.alert;
-      const view = alertView(alert, this.directory);
-      const photoUrl = alert.ficha.photoUrl ?? null;
-      await insertMail(m, {
-        id: `escalate-${taskId}-l${level}`,
-        kind: 'escalation',
-        alertId: task.alert_id,
-        taskId,
-        areaId: task.area_id,
-        recipients: contact.emails,
-        rendered: renderEscalation(
-          view,
-          taskView(task),
-          {
-            level,
-            targetName: `${TARGET_NAMES[target]} (${contact.name})`,
-            deadlineAt: new Date(task.ack_due_at),
-          },
-          Boolean(photoUrl),
-        ),
-        photoUrl,
-      });
-      await this.emit<TaskEscalated>(
-        m,
-        task,
-        TASK_EVENT_TYPES.escalated,
-        {
-          level,
-          target,
-          deadlineAt: new Date(step.dueAt).toISOString(),
-          escalatedAt: new Date(inserted[0].escalated_at).toISOString(),
-        },
-        alert.folio,
-      );
-      await notifyDispatch(m);
-      this.runtime.logger.warn({ alertId: task.alert_id, taskId, level, target }, 'task escalated');
-      return 'fired';
-    });
-  }
-
-  /** Progress reminder number `seq` of an alert: one mail per area with open tasks, then the next is due. */
-  async progressReminder(alertId: string, seq: number): Promise<boolean> {
-    return this.dataSource.transaction(async (m) => {
-      const [alert] = await rows<AlertRow>(
-        m,
-        `SELECT * FROM coordination.alerts WHERE alert_id = $1 FOR UPDATE`,
-        [alertId],
-      );
-      if (!alert || alert.status !== 'active' || alert.progress_seq !== seq) return false;
-      const pso =
-        this.catalog.byVersion(alert.pso_version) ?? this.catalog.inForceAt(new Date(alert.activated_at));
-      const view = alertView(alert, this.directory);
-      for (const [areaId, tasks] of groupByArea(await this.openTasks(m, alertId))) {
-        const area = this.directory.area(areaId);
-        await insertMail(m, {
-          id: `progress-${alertId}-${areaId}-n${seq}`,
-          kind: 'progress_reminder',
-          alertId,
-          taskId: null,
-          areaId,
-          recipients: area?.emails ?? this.directory.dutyOfficer.emails,
-          rendered: renderProgressReminder(
-            view,
-            tasks[0].area_name,
-            pso.progressReports.instructions,
-            tasks.map((t) => taskView(t)),
-          ),
-          photoUrl: null,
-        });
-      }
-      await m.query(
-        `UPDATE coordination.alerts SET progress_seq = $2, progress_enqueued = false, updated_at = clock_timestamp() WHERE alert_id = $1`,
-        [alertId, seq + 1],
-      );
-      await notifyDispatch(m);
-      return true;
-    });
-  }
-
-  progressIntervalMs(alert: Pick<AlertRow, 'pso_version' | 'activated_at'>): number {
-    const pso =
-      this.catalog.byVersion(alert.pso_version) ?? this.catalog.inForceAt(new Date(alert.activated_at));
-    return pso.progressReports.everyHours * 3_600_000 * this.config.PSO_TIME_SCALE;
-  }
-
-  // ---- mail outcomes (called by the mail processor) ----
-
-  async mailSent(mailId: string, messageId: string | undefined, attempts: number): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      // One statement: the mail, its task's mail status (assignments), and the folio for the event.
-      const [mail] = await rows(
-        m,
-        `WITH sent AS (
-           UPDATE coordination.mails SET status = 'sent', sent_at = clock_timestamp(), message_id = $2, attempts = $3,
-                  last_error = NULL
-           WHERE id = $1 AND status <> 'sent' RETURNING *
-         ), task AS (
-           UPDATE coordination.tasks SET mail_status = 'sent', mail_error = NULL, updated_at = clock_timestamp()
-           WHERE id = (SELECT task_id FROM sent WHERE kind = 'assignment') RETURNING id
-         )
-         SELECT sent.*, a.folio FROM sent LEFT JOIN coordination.alerts a USING (alert_id)`,
-        [mailId, messageId ?? null, attempts],
-      );
-      if (!mail) return;
-      const folio: string = mail.folio ?? '';
-      await this.outbox.append(m, TOPICS.tasks, [
-        createEnvelope<TaskMailSent, string>({
-          type: TASK_EVENT_TYPES.mailSent,
-          alertId: mail.alert_id,
-          producer: 'coordination',
-          payload: {
-            mailId,
-            kind: mail.kind,
-            folio,
-            areaId: mail.area_id,
-            taskId: mail.task_id,
-            attempts,
-            sentAt: new Date(mail.sent_at).toISOString(),
-          },
-        }),
-      ]);
-    });
-  }
-
-  async mailAttemptFailed(mailId: string, error: string, attempts: number, final: boolean): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      const [mail] = await rows(
-        m,
-        `UPDATE coordination.mails SET attempts = $2, last_error = $3,
-                status = CASE WHEN $4::boolean THEN 'failed' ELSE status END,
-                failed_at = CASE WHEN $4::boolean THEN clock_timestamp() ELSE failed_at END
-         WHERE id = $1 AND status = 'queued' RETURNING *`,
-        [mailId, attempts, error.slice(0, 1000), final],
-      );
-      if (!mail || !final) return;
-      if (mail.task_id && mail.kind === 'assignment') {
-        await m.query(
-          `UPDATE coordination.tasks SET mail_status = 'failed', mail_error = $2, updated_at = clock_timestamp() WHERE id = $1`,
-          [mail.task_id, error.slice(0, 1000)],
-        );
-      }
-      const folio = await this.folioOf(m, mail.alert_id);
-      await this.outbox.append(m, TOPICS.tasks, [
-        createEnvelope<TaskMailFailed, string>({
-          type: TASK_EVENT_TYPES.mailFailed,
-          alertId: mail.alert_id,
-          producer: 'coordination',
-          payload: {
-            mailId,
-            kind: mail.kind,
-            folio,
-            areaId: mail.area_id,
-            taskId: mail.task_id,
-            attempts,
-            failedAt: new Date(mail.failed_at).toISOString(),
-            error: error.slice(0, 1000),
-          },
-        }),
-      ]);
     });
   }
 
@@ -605,56 +400,6 @@ export class TaskService {
       throw closed('TASK_CLOSED', 'La tarea ya está cerrada (concluida o cancelada).');
     }
   }
-
-  private async emit<P>(
-    m: EntityManager,
-    task: TaskRow,
-    type: string,
-    extra: Omit<P, 'taskId' | 'folio' | 'stepId' | 'areaId'>,
-    knownFolio?: string,
-  ) {
-    const folio = knownFolio ?? (await this.folioOf(m, task.alert_id));
-    await this.outbox.append(m, TOPICS.tasks, [
-      createEnvelope<P, string>({
-        type,
-        alertId: task.alert_id,
-        producer: 'coordination',
-        payload: { ...ref(task, folio), ...extra } as P,
-      }),
-    ]);
-  }
-
-  private async folioOf(m: EntityManager, alertId: string): Promise<string> {
-    const [a] = await rows<{ folio: string }>(
-      m,
-      `SELECT folio FROM coordination.alerts WHERE alert_id = $1`,
-      [alertId],
-    );
-    return a?.folio ?? '';
-  }
-
-  private async alertRow(m: EntityManager, alertId: string): Promise<AlertRow> {
-    const [a] = await rows<AlertRow>(m, `SELECT * FROM coordination.alerts WHERE alert_id = $1`, [alertId]);
-    return a;
-  }
-
-  private openTasks(m: EntityManager, alertId: string): Promise<TaskRow[]> {
-    return rows<TaskRow>(
-      m,
-      `SELECT * FROM coordination.tasks WHERE alert_id = $1 AND state = ANY($2) ORDER BY step_order`,
-      [alertId, OPEN_STATES],
-    );
-  }
-}
-
-function ref(t: TaskRow, folio: string) {
-  return { taskId: t.id, folio, stepId: t.step_id, areaId: t.area_id };
-}
-
-function groupByArea(tasks: TaskRow[]): Map<string, TaskRow[]> {
-  const byArea = new Map<string, TaskRow[]>();
-  for (const t of tasks) byArea.set(t.area_id, [...(byArea.get(t.area_id) ?? []), t]);
-  return byArea;
 }
 
 export function taskNotFound(): ApiError {

@@ -78,6 +78,8 @@ export function labelFor(entry: Pick<TimelineEntry, 'eventType' | 'details'>): s
       return `Correo de ${MAIL_LABELS[String(entry.details.kind)] ?? entry.details.kind} enviado a ${String(entry.details.areaId)}`;
     case TASK_EVENT_TYPES.mailFailed:
       return `Correo de ${MAIL_LABELS[String(entry.details.kind)] ?? entry.details.kind} fallido para ${String(entry.details.areaId)}`;
+    case TASK_EVENT_TYPES.mailDelayed:
+      return `Correo de ${MAIL_LABELS[String(entry.details.kind)] ?? entry.details.kind} demorado para ${String(entry.details.areaId)} (${String(entry.details.attempts)} intentos; se sigue reintentando)`;
     case PUBLICATION_EVENT_TYPES.succeeded:
       return `Publicada (${PUBLICATION_KIND_LABELS[String(entry.details.kind)] ?? entry.details.kind}) en ${String(entry.details.handle)}${entry.details.recovered ? ' — encontrada tras una falla ambigua, sin duplicar' : ''}`;
     case PUBLICATION_EVENT_TYPES.failed:

@@ -21,6 +21,7 @@ import { CoordinationTasks1764400000005 } from './migrations/1764400000005-coord
 import { PsoCatalog } from './pso/pso.catalog';
 import { TaskController } from './tasks/task.controller';
 import { TaskService } from './tasks/task.service';
+import { CoordinationMetrics } from './metrics/coordination.metrics';
 
 export const COORDINATION_ENTITIES = [];
 export const COORDINATION_MIGRATIONS = [
@@ -64,6 +65,7 @@ export class CoordinationModule {
         AreaController,
       ],
       providers: [
+        CoordinationMetrics,
         { provide: AreaDirectory, useValue: directory },
         { provide: PsoCatalog, useValue: catalog },
         { provide: AckLinkSigner, useValue: new AckLinkSigner(ackSecret) },

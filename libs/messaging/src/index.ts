@@ -8,3 +8,4 @@ export * from './inbox/kafka-inbox.server';
 export * from './receipt/receipt.recorder';
 export * from './inbox/preserve-error.filter';
 export * from './notify/committed-work.loop';
+export * from './retention/messaging.retention';

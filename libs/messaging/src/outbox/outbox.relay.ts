@@ -13,8 +13,6 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** How often a standby replica tries to become the relay. */
   leaderRetryMs?: number;
-  /** Published rows are kept this long for inspection, then purged. */
-  retentionHours?: number;
 }
 
 interface OutboxRow {
@@ -36,7 +34,6 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly leaderRetryMs: number;
-  private readonly retentionHours: number;
   private client: Client | null = null;
   private producer: Producer | null = null;
   private leader = false;
@@ -44,13 +41,11 @@ export class OutboxRelay {
   private wakeRequested = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
-  private lastPurge = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.leaderRetryMs = options.leaderRetryMs ?? 2_000;
-    this.retentionHours = options.retentionHours ?? 24 * 7;
   }
 
   get isLeader(): boolean {
@@ -106,7 +101,7 @@ export class OutboxRelay {
         this.wakeRequested = false;
         const published = await this.publishBatch();
         backoff = 0;
-        await this.purgeOccasionally();
+        // Published rows are purged by the retention sweep (libs/messaging/src/retention).
         if (published < this.batchSize) await this.sleep(this.pollIntervalMs);
       } catch (err) {
         backoff = Math.min(Math.max(200, backoff * 2), 5_000);
@@ -213,15 +208,6 @@ export class OutboxRelay {
     );
     this.options.logger.debug({ count: rows.length, schema: this.options.schema }, 'outbox relay: published');
     return rows.length;
-  }
-
-  private async purgeOccasionally(): Promise<void> {
-    if (Date.now() - this.lastPurge < 3_600_000) return;
-    this.lastPurge = Date.now();
-    await this.client!.query(
-      `DELETE FROM "${this.options.schema}".outbox WHERE published_at < now() - make_interval(hours => $1)`,
-      [this.retentionHours],
-    );
   }
 }
 

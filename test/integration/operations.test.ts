@@ -1,0 +1,232 @@
+import { randomUUID } from 'crypto';
+import { scrape, sum } from '../support/metrics';
+import { PrivateKafka } from '../support/private-kafka';
+import { PrivateRedis } from '../support/private-redis';
+import { TestStack, minimalFicha, waitFor } from '../support/stack';
+
+const LAG = 'alerta_rosa_kafka_consumer_lag';
+
+async function health(stack: TestStack, service: 'intake' | 'tracker' | 'coordination', path: string) {
+  const res = await fetch(`${stack.url(service)}${path}`);
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+describe('operations: /metrics on the shared broker', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.create();
+    await stack.startAll(['intake', 'tracker']);
+  });
+
+  afterAll(async () => {
+    await stack?.teardown();
+  });
+
+  it("shows the tracker's consumer lag rising while the tracker is stopped and falling to zero after it restarts", async () => {
+    const group = `${stack.topicPrefix}.alerta-rosa.tracker`;
+    const topic = stack.topic('alerts.v1');
+    const warm = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha());
+    expect(warm.status).toBe(201);
+    await stack.timelineWhere(warm.body.id, (e) => e.some((x) => x.type === 'AlertActivated'));
+    await waitFor(
+      async () => {
+        const { samples } = await scrape(stack.url('intake'));
+        return (
+          samples.some((s) => s.name === LAG && s.labels.group === group) &&
+          sum(samples, LAG, { group, topic }) === 0
+        );
+      },
+      { what: 'tracker lag 0 on intake /metrics' },
+    );
+
+    await stack.service('tracker').stop();
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 30 + i }))).status,
+      ).toBe(201);
+    }
+    // Intake's own /metrics reports every consumer group of the deployment, so the stopped service's lag shows.
+    const rising = await waitFor(
+      async () => {
+        const { samples } = await scrape(stack.url('intake'));
+        const lag = sum(samples, LAG, { group, topic });
+        return lag >= 3 ? lag : undefined;
+      },
+      { what: 'tracker lag ≥ 3 while stopped' },
+    );
+    expect(rising).toBeGreaterThanOrEqual(3);
+
+    await stack.start('tracker');
+    await waitFor(
+      async () => {
+        const [fromIntake, fromTracker] = await Promise.all([
+          scrape(stack.url('intake')),
+          scrape(stack.url('tracker')),
+        ]);
+        return (
+          sum(fromIntake.samples, LAG, { group, topic }) === 0 &&
+          sum(fromTracker.samples, LAG, { group, topic }) === 0
+        );
+      },
+      { timeoutMs: 40_000, what: 'tracker lag back to 0 after restart' },
+    );
+  });
+
+  it('exposes HTTP latency, outbox backlog and dead letters, and /health names the latest dead letter', async () => {
+    const created = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 41 }));
+    expect(created.status).toBe(201);
+    const intake = await waitFor(
+      async () => {
+        const m = await scrape(stack.url('intake'));
+        return sum(m.samples, 'alerta_rosa_outbox_backlog') === 0 ? m : undefined;
+      },
+      { what: 'intake outbox drained' },
+    );
+    expect(intake.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(
+      sum(intake.samples, 'alerta_rosa_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/api/v1/alerts',
+        status_code: '201',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sum(intake.samples, 'alerta_rosa_outbox_oldest_unpublished_age_seconds')).toBe(0);
+    expect(sum(intake.samples, 'alerta_rosa_alerts', { status: 'active' })).toBeGreaterThanOrEqual(1);
+    expect(sum(intake.samples, 'alerta_rosa_dependency_up', { dependency: 'kafka' })).toBe(1);
+    expect(sum(intake.samples, 'alerta_rosa_dependency_up', { dependency: 'postgres' })).toBe(1);
+    // Ids never become label values: the route pattern is used.
+    expect(intake.text).not.toContain(created.body.id);
+
+    const before = (await health(stack, 'tracker', '/health')).body.deadLetters.count as number;
+    const producer = stack.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: stack.topic('alerts.v1'),
+      messages: [{ key: randomUUID(), value: '{not json' }],
+    });
+    await producer.disconnect();
+
+    const dead = await waitFor(
+      async () => {
+        const { samples } = await scrape(stack.url('tracker'));
+        const n = sum(samples, 'alerta_rosa_dead_letters', {
+          consumer: 'alerta-rosa.tracker',
+          topic: 'alerts.v1', // logical topic, as the dead_letters table keeps it
+        });
+        return n >= before + 1 ? samples : undefined;
+      },
+      { what: 'dead letter on tracker /metrics' },
+    );
+    expect(
+      sum(dead, 'alerta_rosa_dead_letter_last_timestamp_seconds', { consumer: 'alerta-rosa.tracker' }),
+    ).toBeGreaterThan(Date.now() / 1000 - 600);
+    const h = await health(stack, 'tracker', '/health');
+    expect(h.status).toBe(200);
+    expect(h.body.deadLetters.count).toBe(before + 1);
+    expect(h.body.deadLetters.latest).toMatchObject({
+      consumer: 'alerta-rosa.tracker',
+      topic: 'alerts.v1',
+    });
+    expect(h.body.consumer.state).toBe('running');
+  });
+});
+
+describe('operations: /health/ready follows Kafka (private broker)', () => {
+  let kafka: PrivateKafka;
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    kafka = await PrivateKafka.create();
+    stack = await TestStack.create({ brokers: kafka.brokers });
+    await stack.startAll(['intake']);
+  });
+
+  afterAll(async () => {
+    await stack?.teardown();
+    await kafka?.destroy();
+  });
+
+  it('turns not-ready when Kafka stops and ready again when it returns, while /health/live stays alive', async () => {
+    const ready = await health(stack, 'intake', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({
+      status: 'ready',
+      checks: { postgres: { ok: true }, kafka: { ok: true } },
+    });
+    expect(ready.body.checks.redis).toBeUndefined(); // intake does not use Redis
+
+    await kafka.stop();
+    const down = await waitFor(
+      async () => {
+        const r = await health(stack, 'intake', '/health/ready');
+        return r.status === 503 ? r : undefined;
+      },
+      { timeoutMs: 30_000, what: 'not ready without Kafka' },
+    );
+    expect(down.body).toMatchObject({
+      status: 'not_ready',
+      checks: { postgres: { ok: true }, kafka: { ok: false } },
+    });
+    expect((await health(stack, 'intake', '/health/live')).status).toBe(200);
+    expect((await health(stack, 'intake', '/health')).status).toBe(200);
+    const m = await scrape(stack.url('intake'));
+    expect(sum(m.samples, 'alerta_rosa_dependency_up', { dependency: 'kafka' })).toBe(0);
+
+    await kafka.start();
+    const back = await waitFor(
+      async () => {
+        const r = await health(stack, 'intake', '/health/ready');
+        return r.status === 200 ? r : undefined;
+      },
+      { timeoutMs: 60_000, what: 'ready again with Kafka back' },
+    );
+    expect(back.body.checks.kafka.ok).toBe(true);
+  });
+});
+
+describe('operations: /health/ready follows Redis where the service uses it (private Redis)', () => {
+  let redis: PrivateRedis;
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.create();
+    stack = await TestStack.create({ env: { REDIS_URL: redis.url } });
+    await stack.startAll(['coordination']);
+  });
+
+  afterAll(async () => {
+    await stack?.teardown();
+    await redis?.stop();
+  });
+
+  it('coordination is not ready while its Redis is down and ready again once it answers', async () => {
+    const ready = await health(stack, 'coordination', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.redis.ok).toBe(true);
+    const m = await scrape(stack.url('coordination'));
+    expect(sum(m.samples, 'alerta_rosa_queue_jobs', { queue: 'coordination-mail', state: 'waiting' })).toBe(
+      0,
+    );
+
+    await redis.stop();
+    const down = await waitFor(
+      async () => {
+        const r = await health(stack, 'coordination', '/health/ready');
+        return r.status === 503 ? r : undefined;
+      },
+      { timeoutMs: 30_000, what: 'not ready without Redis' },
+    );
+    expect(down.body.checks).toMatchObject({
+      redis: { ok: false },
+      postgres: { ok: true },
+      kafka: { ok: true },
+    });
+
+    await redis.start();
+    await waitFor(async () => (await health(stack, 'coordination', '/health/ready')).status === 200, {
+      timeoutMs: 30_000,
+      what: 'ready again with Redis back',
+    });
+  });
+});

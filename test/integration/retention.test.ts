@@ -1,19 +1,9 @@
 import { randomUUID } from 'crypto';
 import { scrape, sum } from '../support/metrics';
+import { distinctivePrivatePart } from '../support/private-ficha';
 import { TestStack, minimalFicha, waitFor } from '../support/stack';
 
-/** Every private field, with values distinctive enough that finding one anywhere is a leak. */
-export const PRIVATE_PART = {
-  reporterName: 'Eulogia Zapoteca Retencionista',
-  reporterPhone: '+52 951 555 0199',
-  reporterEmail: 'eulogia.retencion@example.org',
-  relationship: 'Madrina-retencion',
-  investigationFolder: 'FGEO/CI/RET-8841/2026',
-  healthConditions: 'Asma-retencion crónica',
-  medication: 'Salbutamol-retencion',
-  socialProfiles: ['https://social.example/retencion.perfil'],
-  internalNotes: 'Nota interna retencion 5521',
-};
+const PRIVATE_PART = distinctivePrivatePart('RET');
 
 const SCHEMAS = ['intake', 'dissemination', 'coordination', 'tracker'] as const;
 

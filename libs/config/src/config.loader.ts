@@ -50,6 +50,8 @@ export const baseConfigSchema = z.object({
   RETENTION_DEAD_LETTERS_HOURS: z.coerce.number().int().min(1).max(87_600).default(2_160),
   /** /health/ready and /metrics: how long one dependency probe (PostgreSQL, Kafka, Redis) may take. */
   HEALTH_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+  /** /metrics: a gauge whose reading (a query, Kafka, BullMQ) takes longer is left empty for that scrape. */
+  METRICS_COLLECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Test-only crash injection; refused in production. */
   FAULT_KILL_AFTER_INBOX_COMMIT: z.coerce.number().int().min(1).optional(),
 });

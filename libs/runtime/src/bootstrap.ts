@@ -35,7 +35,7 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   const config = loadConfigOrExit(options.name, options.configSchema);
   const logger = createLogger(options.name, config.LOG_LEVEL);
   const kafka = createKafka(`alerta-rosa-${options.name}`, config.KAFKA_BROKERS, logger);
-  const metrics = new ServiceMetrics(options.name, config.HEALTH_PROBE_TIMEOUT_MS);
+  const metrics = new ServiceMetrics(options.name, config.METRICS_COLLECT_TIMEOUT_MS);
   const runtime: ServiceRuntime<C> = {
     name: options.name,
     schema: options.schema,

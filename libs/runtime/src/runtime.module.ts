@@ -70,7 +70,7 @@ export class RuntimeModule {
   static forRoot(runtime: ServiceRuntime, options: RuntimeModuleOptions): DynamicModule {
     const metrics = (runtime.metrics ??= new ServiceMetrics(
       runtime.name,
-      runtime.config.HEALTH_PROBE_TIMEOUT_MS,
+      runtime.config.METRICS_COLLECT_TIMEOUT_MS,
     ));
     return {
       module: RuntimeModule,

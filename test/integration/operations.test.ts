@@ -16,12 +16,8 @@ describe('operations: /metrics on the shared broker', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    // A loaded machine (other suites running) must not make a collector time out.
-    stack = await TestStack.create({ env: { METRICS_COLLECT_TIMEOUT_MS: '20000' } });
-    // Sandboxes speaking the platforms' protocols, so dissemination really posts and withdraws.
-    await startDisseminationStack(stack, {
-      services: ['intake', 'dissemination', 'tracker', 'coordination'],
-    });
+    stack = await TestStack.create();
+    await stack.startAll(['intake', 'tracker']);
   });
 
   afterAll(async () => {
@@ -76,6 +72,81 @@ describe('operations: /metrics on the shared broker', () => {
       },
       { timeoutMs: 40_000, what: 'tracker lag back to 0 after restart' },
     );
+  });
+
+  it('exposes HTTP latency, outbox backlog and dead letters, and /health names the latest dead letter', async () => {
+    const created = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 41 }));
+    expect(created.status).toBe(201);
+    const intake = await waitFor(
+      async () => {
+        const m = await scrape(stack.url('intake'));
+        return sum(m.samples, 'alerta_rosa_outbox_backlog') === 0 ? m : undefined;
+      },
+      { what: 'intake outbox drained' },
+    );
+    expect(intake.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(
+      sum(intake.samples, 'alerta_rosa_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/api/v1/alerts',
+        status_code: '201',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sum(intake.samples, 'alerta_rosa_outbox_oldest_unpublished_age_seconds')).toBe(0);
+    expect(sum(intake.samples, 'alerta_rosa_alerts', { status: 'active' })).toBeGreaterThanOrEqual(1);
+    expect(sum(intake.samples, 'alerta_rosa_dependency_up', { dependency: 'kafka' })).toBe(1);
+    expect(sum(intake.samples, 'alerta_rosa_dependency_up', { dependency: 'postgres' })).toBe(1);
+    // Ids never become label values: the route pattern is used.
+    expect(intake.text).not.toContain(created.body.id);
+
+    const before = (await health(stack, 'tracker', '/health')).body.deadLetters.count as number;
+    const producer = stack.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: stack.topic('alerts.v1'),
+      messages: [{ key: randomUUID(), value: '{not json' }],
+    });
+    await producer.disconnect();
+
+    const dead = await waitFor(
+      async () => {
+        const { samples } = await scrape(stack.url('tracker'));
+        const n = sum(samples, 'alerta_rosa_dead_letters', {
+          consumer: 'alerta-rosa.tracker',
+          topic: 'alerts.v1', // logical topic, as the dead_letters table keeps it
+        });
+        return n >= before + 1 ? samples : undefined;
+      },
+      { what: 'dead letter on tracker /metrics' },
+    );
+    expect(
+      sum(dead, 'alerta_rosa_dead_letter_last_timestamp_seconds', { consumer: 'alerta-rosa.tracker' }),
+    ).toBeGreaterThan(Date.now() / 1000 - 600);
+    const h = await health(stack, 'tracker', '/health');
+    expect(h.status).toBe(200);
+    expect(h.body.deadLetters.count).toBe(before + 1);
+    expect(h.body.deadLetters.latest).toMatchObject({
+      consumer: 'alerta-rosa.tracker',
+      topic: 'alerts.v1',
+    });
+    expect(h.body.consumer.state).toBe('running');
+  });
+});
+
+describe('operations: outcome metrics after an alert life on the sandboxes', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    // A loaded machine (other suites running) must not make a collector time out.
+    stack = await TestStack.create({ env: { METRICS_COLLECT_TIMEOUT_MS: '20000' } });
+    // Sandboxes speaking the platforms' protocols, so dissemination really posts and withdraws.
+    await startDisseminationStack(stack, {
+      services: ['intake', 'dissemination', 'tracker', 'coordination'],
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.teardown();
   });
 
   it("every service's /metrics carries its own figures, equal to its tables, and no collector fails", async () => {
@@ -192,64 +263,6 @@ describe('operations: /metrics on the shared broker', () => {
         labelled: true,
       });
     }
-  });
-
-  it('exposes HTTP latency, outbox backlog and dead letters, and /health names the latest dead letter', async () => {
-    const created = await stack.http('intake', 'POST', '/api/v1/alerts', minimalFicha({ age: 41 }));
-    expect(created.status).toBe(201);
-    const intake = await waitFor(
-      async () => {
-        const m = await scrape(stack.url('intake'));
-        return sum(m.samples, 'alerta_rosa_outbox_backlog') === 0 ? m : undefined;
-      },
-      { what: 'intake outbox drained' },
-    );
-    expect(intake.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(
-      sum(intake.samples, 'alerta_rosa_http_request_duration_seconds_count', {
-        method: 'POST',
-        route: '/api/v1/alerts',
-        status_code: '201',
-      }),
-    ).toBeGreaterThanOrEqual(1);
-    expect(sum(intake.samples, 'alerta_rosa_outbox_oldest_unpublished_age_seconds')).toBe(0);
-    expect(sum(intake.samples, 'alerta_rosa_alerts', { status: 'active' })).toBeGreaterThanOrEqual(1);
-    expect(sum(intake.samples, 'alerta_rosa_dependency_up', { dependency: 'kafka' })).toBe(1);
-    expect(sum(intake.samples, 'alerta_rosa_dependency_up', { dependency: 'postgres' })).toBe(1);
-    // Ids never become label values: the route pattern is used.
-    expect(intake.text).not.toContain(created.body.id);
-
-    const before = (await health(stack, 'tracker', '/health')).body.deadLetters.count as number;
-    const producer = stack.kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: stack.topic('alerts.v1'),
-      messages: [{ key: randomUUID(), value: '{not json' }],
-    });
-    await producer.disconnect();
-
-    const dead = await waitFor(
-      async () => {
-        const { samples } = await scrape(stack.url('tracker'));
-        const n = sum(samples, 'alerta_rosa_dead_letters', {
-          consumer: 'alerta-rosa.tracker',
-          topic: 'alerts.v1', // logical topic, as the dead_letters table keeps it
-        });
-        return n >= before + 1 ? samples : undefined;
-      },
-      { what: 'dead letter on tracker /metrics' },
-    );
-    expect(
-      sum(dead, 'alerta_rosa_dead_letter_last_timestamp_seconds', { consumer: 'alerta-rosa.tracker' }),
-    ).toBeGreaterThan(Date.now() / 1000 - 600);
-    const h = await health(stack, 'tracker', '/health');
-    expect(h.status).toBe(200);
-    expect(h.body.deadLetters.count).toBe(before + 1);
-    expect(h.body.deadLetters.latest).toMatchObject({
-      consumer: 'alerta-rosa.tracker',
-      topic: 'alerts.v1',
-    });
-    expect(h.body.consumer.state).toBe('running');
   });
 });
 

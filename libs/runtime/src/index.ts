@@ -6,3 +6,5 @@ export * from './metrics/service.metrics';
 export * from './health/kafka.ops';
 export * from './health/dependency.probes';
 export * from './retention.scheduler';
+export * from './periodic.job';
+export * from './metrics/queue-depths';

@@ -9,6 +9,7 @@ import {
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { ServiceMetrics } from './metrics/service.metrics';
+import { PeriodicJob } from './periodic.job';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
 /**
@@ -22,10 +23,7 @@ export class RetentionScheduler implements OnModuleInit, OnApplicationBootstrap,
   private readonly tasks = new Map<string, RetentionTask>();
   private retention!: MessagingRetention;
   private deleted!: Counter<'table'>;
-  private timer?: NodeJS.Timeout;
-  private firstTimer?: NodeJS.Timeout;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private job?: PeriodicJob<Record<string, number>>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -57,18 +55,22 @@ export class RetentionScheduler implements OnModuleInit, OnApplicationBootstrap,
 
   onApplicationBootstrap(): void {
     const intervalMs = this.runtime.config.RETENTION_SWEEP_INTERVAL_SECONDS * 1000;
+    this.job = new PeriodicJob(
+      'retention sweep',
+      intervalMs,
+      () => this.sweep(),
+      this.runtime.logger,
+      (counts) => {
+        const purged = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+        if (Object.keys(purged).length) this.runtime.logger.info({ purged }, 'retention: old rows purged');
+      },
+    );
     // First sweep soon after start (not during it: start-up work comes first), then on the interval.
-    this.firstTimer = setTimeout(() => this.tick(), Math.min(intervalMs, 5_000));
-    this.firstTimer.unref();
-    this.timer = setInterval(() => this.tick(), intervalMs);
-    this.timer.unref();
+    this.job.start(Math.min(intervalMs, 5_000));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.firstTimer);
-    clearInterval(this.timer);
-    await this.running;
+    await this.job?.stop();
   }
 
   /** Runs one sweep now (the schedule calls this; so can a test or an operator's script). */
@@ -79,23 +81,5 @@ export class RetentionScheduler implements OnModuleInit, OnApplicationBootstrap,
     }
     for (const [table, n] of Object.entries(counts)) if (n > 0) this.deleted.inc({ table }, n);
     return counts;
-  }
-
-  private tick(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.sweep()
-      .then((counts) => {
-        const purged = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
-        if (Object.keys(purged).length) this.runtime.logger.info({ purged }, 'retention: old rows purged');
-      })
-      .catch((err: Error) =>
-        this.runtime.logger.warn(
-          { err: err.message },
-          'retention sweep failed; tried again at the next interval',
-        ),
-      )
-      .finally(() => {
-        this.running = null;
-      });
   }
 }

@@ -1,12 +1,14 @@
-import { ServiceMetrics, SERVICE_RUNTIME, ServiceRuntime, createRedisConnection } from '@alerta-rosa/runtime';
+import {
+  JOB_STATES,
+  QueueDepths,
+  SERVICE_RUNTIME,
+  ServiceMetrics,
+  ServiceRuntime,
+} from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { CoordinationConfig } from '../coordination.config';
 import { QUEUES } from '../jobs/queue.names';
-
-const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
 
 /**
  * Coordination's figures for /metrics, read at scrape time from its own tables and from BullMQ (never
@@ -14,14 +16,15 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-chil
  */
 @Injectable()
 export class CoordinationMetrics implements OnModuleInit, OnApplicationShutdown {
-  private connection: IORedis | null = null;
-  private readonly queues = new Map<string, Queue>();
+  private readonly queues: QueueDepths;
 
   constructor(
     private readonly metrics: ServiceMetrics,
     private readonly dataSource: DataSource,
-    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<CoordinationConfig>,
-  ) {}
+    @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<CoordinationConfig>,
+  ) {
+    this.queues = new QueueDepths(runtime.config);
+  }
 
   onModuleInit(): void {
     const m = this.metrics;
@@ -32,8 +35,8 @@ export class CoordinationMetrics implements OnModuleInit, OnApplicationShutdown 
       async (set) => {
         await Promise.all(
           Object.values(QUEUES).map(async (name) => {
-            const counts = await this.queue(name).getJobCounts(...JOB_STATES);
-            for (const state of JOB_STATES) set({ queue: name, state }, counts[state] ?? 0);
+            const counts = await this.queues.counts(name);
+            for (const state of JOB_STATES) set({ queue: name, state }, counts[state]);
           }),
         );
       },
@@ -63,19 +66,7 @@ export class CoordinationMetrics implements OnModuleInit, OnApplicationShutdown 
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
-    this.connection?.disconnect();
-  }
-
-  private queue(name: string): Queue {
-    let queue = this.queues.get(name);
-    if (!queue) {
-      // Commands fail rather than wait while Redis is away, so a scrape never hangs on it.
-      this.connection ??= createRedisConnection(this.runtime.config, { maxRetriesPerRequest: 1 });
-      queue = new Queue(name, { connection: this.connection, prefix: this.runtime.config.QUEUE_PREFIX });
-      this.queues.set(name, queue);
-    }
-    return queue;
+  onApplicationShutdown(): Promise<void> {
+    return this.queues.close();
   }
 }

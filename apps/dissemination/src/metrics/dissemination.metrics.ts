@@ -1,12 +1,14 @@
-import { ServiceMetrics, SERVICE_RUNTIME, ServiceRuntime, createRedisConnection } from '@alerta-rosa/runtime';
+import {
+  JOB_STATES,
+  QueueDepths,
+  SERVICE_RUNTIME,
+  ServiceMetrics,
+  ServiceRuntime,
+} from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { DisseminationConfig } from '../dissemination.config';
 import { accountQueueName } from '../publishing/account-queues';
-
-const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
 
 /**
  * Dissemination's figures for /metrics, read at scrape time from its own tables and from BullMQ (never
@@ -14,14 +16,15 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-chil
  */
 @Injectable()
 export class DisseminationMetrics implements OnModuleInit, OnApplicationShutdown {
-  private connection: IORedis | null = null;
-  private readonly queues = new Map<string, Queue>();
+  private readonly queues: QueueDepths;
 
   constructor(
     private readonly metrics: ServiceMetrics,
     private readonly dataSource: DataSource,
-    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<DisseminationConfig>,
-  ) {}
+    @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<DisseminationConfig>,
+  ) {
+    this.queues = new QueueDepths(runtime.config);
+  }
 
   onModuleInit(): void {
     const m = this.metrics;
@@ -35,9 +38,9 @@ export class DisseminationMetrics implements OnModuleInit, OnApplicationShutdown
         );
         await Promise.all(
           accounts.map(async (a) => {
-            const counts = await this.queue(a.id).getJobCounts(...JOB_STATES);
+            const counts = await this.queues.counts(accountQueueName(a.id));
             for (const state of JOB_STATES)
-              set({ account: a.id, platform: a.platform, state }, counts[state] ?? 0);
+              set({ account: a.id, platform: a.platform, state }, counts[state]);
           }),
         );
       },
@@ -109,23 +112,7 @@ export class DisseminationMetrics implements OnModuleInit, OnApplicationShutdown
     );
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
-    this.connection?.disconnect();
-  }
-
-  /** A read-only handle on an account's queue (the publishing code owns the queues and workers). */
-  private queue(accountId: string): Queue {
-    let queue = this.queues.get(accountId);
-    if (!queue) {
-      // Commands fail rather than wait while Redis is away, so a scrape never hangs on it.
-      this.connection ??= createRedisConnection(this.runtime.config, { maxRetriesPerRequest: 1 });
-      queue = new Queue(accountQueueName(accountId), {
-        connection: this.connection,
-        prefix: this.runtime.config.QUEUE_PREFIX,
-      });
-      this.queues.set(accountId, queue);
-    }
-    return queue;
+  onApplicationShutdown(): Promise<void> {
+    return this.queues.close();
   }
 }

@@ -1,11 +1,11 @@
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'crypto';
-import { XMLBuilder } from 'fast-xml-parser';
 import { TrackerConfig } from '../tracker.config';
 import { atomDateTime } from './cap-datetime';
 import { capBaseUrl } from './cap.config';
 import { CapRepository } from './cap.repository';
+import { xmlDocument } from './xml-document';
 
 export const ATOM_NAMESPACE = 'http://www.w3.org/2005/Atom';
 export const CAP_MIME = 'application/cap+xml';
@@ -15,14 +15,6 @@ export interface RenderedDocument {
   etag: string;
   lastModified: Date;
 }
-
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  format: true,
-  indentBy: '  ',
-  suppressEmptyNode: true,
-});
 
 export function messageUrl(base: string, identifier: string): string {
   return `${base}/cap/messages/${identifier}.xml`;
@@ -83,7 +75,7 @@ export class CapFeedService {
         };
       }),
     };
-    const body = builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, feed });
+    const body = xmlDocument('feed', feed);
     return { body, etag: strongEtag(body), lastModified: updated };
   }
 }

@@ -1,5 +1,5 @@
-import { XMLBuilder } from 'fast-xml-parser';
 import { capDateTime } from './cap-datetime';
+import { xmlDocument } from './xml-document';
 
 export const CAP_NAMESPACE = 'urn:oasis:names:tc:emergency:cap:1.2';
 
@@ -69,14 +69,6 @@ export function capReferences(refs: CapReference[]): string {
   return refs.map((r) => `${r.sender},${r.identifier},${capDateTime(r.sent)}`).join(' ');
 }
 
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  format: true,
-  indentBy: '  ',
-  suppressEmptyNode: true,
-});
-
 /**
  * The CAP 1.2 document of a message, elements in the order the OASIS schema's sequences require.
  * Text is escaped by the XML builder. Optional elements without a value are left out.
@@ -95,7 +87,7 @@ export function renderCapXml(m: CapMessage): string {
   if (m.references.length) alert.references = capReferences(m.references);
   if (m.incidents) alert.incidents = m.incidents;
   if (m.info.length) alert.info = m.info.map(renderInfo);
-  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, alert });
+  return xmlDocument('alert', alert);
 }
 
 function renderInfo(i: CapInfo): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
+import { PeriodicJob, SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { TrackerConfig } from '../tracker.config';
 import { CapIssuer } from './cap.issuer';
@@ -13,9 +13,7 @@ import { CapRepository } from './cap.repository';
  */
 @Injectable()
 export class CapScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private job?: PeriodicJob<{ renewed: number; retired: number }>;
 
   constructor(
     private readonly issuer: CapIssuer,
@@ -24,15 +22,21 @@ export class CapScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.tick(), this.runtime.config.CAP_SCHEDULER_INTERVAL_SECONDS * 1000);
-    this.timer.unref();
-    this.tick();
+    const { config, logger } = this.runtime;
+    this.job = new PeriodicJob(
+      'cap scheduler',
+      config.CAP_SCHEDULER_INTERVAL_SECONDS * 1000,
+      () => this.runOnce(),
+      logger,
+      ({ renewed, retired }) => {
+        if (renewed || retired) logger.info({ renewed, retired }, 'cap: expiry renewed / alerts retired');
+      },
+    );
+    this.job.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.job?.stop();
   }
 
   /** One pass: renew what is due, retire what has left the feed. */
@@ -40,28 +44,10 @@ export class CapScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     const c = this.runtime.config;
     let renewed = 0;
     for (const alertId of await this.repository.dueForRenewal(c.CAP_RENEW_BEFORE_SECONDS)) {
-      if (this.stopped) break;
+      if (this.job?.isStopped) break;
       if (await this.issuer.renew(alertId)) renewed++;
     }
     const retired = await this.repository.retireLeft(c.CAP_CANCELLED_VISIBLE_SECONDS);
     return { renewed, retired };
-  }
-
-  private tick(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.runOnce()
-      .then(({ renewed, retired }) => {
-        if (renewed || retired)
-          this.runtime.logger.info({ renewed, retired }, 'cap: expiry renewed / alerts retired');
-      })
-      .catch((err: Error) =>
-        this.runtime.logger.warn(
-          { err: err.message },
-          'cap scheduler failed; tried again at the next interval',
-        ),
-      )
-      .finally(() => {
-        this.running = null;
-      });
   }
 }

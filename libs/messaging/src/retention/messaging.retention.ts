@@ -39,30 +39,23 @@ export class MessagingRetention {
   }
 
   async sweep(): Promise<RetentionSweepResult> {
-    const { schema, outboxHours, inboxHours, deadLettersHours } = this.options;
+    const { outboxHours, inboxHours, deadLettersHours } = this.options;
     return {
-      outbox: await this.deleteInBatches(
-        `DELETE FROM "${schema}".outbox WHERE id IN (
-           SELECT id FROM "${schema}".outbox
-           WHERE published_at IS NOT NULL AND published_at < clock_timestamp() - make_interval(hours => $1)
-           LIMIT $2)`,
-        outboxHours,
-      ),
-      inbox: await this.deleteInBatches(
-        `DELETE FROM "${schema}".inbox WHERE ctid IN (
-           SELECT ctid FROM "${schema}".inbox
-           WHERE processed_at < clock_timestamp() - make_interval(hours => $1)
-           LIMIT $2)`,
-        inboxHours,
-      ),
-      dead_letters: await this.deleteInBatches(
-        `DELETE FROM "${schema}".dead_letters WHERE id IN (
-           SELECT id FROM "${schema}".dead_letters
-           WHERE dead_lettered_at < clock_timestamp() - make_interval(hours => $1)
-           LIMIT $2)`,
-        deadLettersHours,
-      ),
+      // Only published rows: an unpublished one waits for Kafka, however old it is.
+      outbox: await this.purge('outbox', 'id', 'published_at IS NOT NULL AND published_at', outboxHours),
+      inbox: await this.purge('inbox', 'ctid', 'processed_at', inboxHours),
+      dead_letters: await this.purge('dead_letters', 'id', 'dead_lettered_at', deadLettersHours),
     };
+  }
+
+  /** Deletes the table's rows whose `olderThan` time is more than `hours` ago, in batches. */
+  private purge(table: RetentionTable, key: string, olderThan: string, hours: number): Promise<number> {
+    const t = `"${this.options.schema}".${table}`;
+    return this.deleteInBatches(
+      `DELETE FROM ${t} WHERE ${key} IN (
+         SELECT ${key} FROM ${t} WHERE ${olderThan} < clock_timestamp() - make_interval(hours => $1) LIMIT $2)`,
+      hours,
+    );
   }
 
   private async deleteInBatches(sql: string, hours: number): Promise<number> {

@@ -1,5 +1,5 @@
 import { BaseConfig } from '@alerta-rosa/config';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { createRedisConnection } from '../redis.connection';
 
@@ -27,7 +27,7 @@ export class QueueDepths {
 
   /** Jobs per state in the named queue. */
   async counts(name: string): Promise<Record<JobState, number>> {
-    const counts = await this.queue(name).getJobCounts(...JOB_STATES);
+    const counts = await (await this.queue(name)).getJobCounts(...JOB_STATES);
     return Object.fromEntries(JOB_STATES.map((s) => [s, counts[s] ?? 0])) as Record<JobState, number>;
   }
 
@@ -38,11 +38,16 @@ export class QueueDepths {
     this.connection = null;
   }
 
-  private queue(name: string): Queue {
+  private async queue(name: string): Promise<Queue> {
     let queue = this.queues.get(name);
     if (!queue) {
+      // Loaded on first use: intake and the tracker, which have no queues, never pay for BullMQ.
+      const { Queue } = await import('bullmq');
       this.connection ??= createRedisConnection(this.config, { maxRetriesPerRequest: 1 });
-      queue = new Queue(name, { connection: this.connection, prefix: this.config.QUEUE_PREFIX });
+      // Another scrape may have opened it meanwhile.
+      queue =
+        this.queues.get(name) ??
+        new Queue(name, { connection: this.connection, prefix: this.config.QUEUE_PREFIX });
       this.queues.set(name, queue);
     }
     return queue;

@@ -181,76 +181,81 @@ describe('operations: outcome metrics after an alert life on the sandboxes', () 
       { timeoutMs: 60_000, what: 'withdrawal completed' },
     );
 
-    const d = await scrape(stack.url('dissemination'));
-    const byStatus = await stack.query<{ platform: string; kind: string; status: string; n: number }>(
+    // Each outcome gauge equals its table. Work goes on meanwhile (mails sent, tasks cancelled, the
+    // located notice posted), so each comparison waits until a scrape and a query agree.
+    const agrees = (
+      service: 'dissemination' | 'coordination',
+      metric: string,
+      sql: string,
+      labels: string[],
+    ) => {
+      let last = '';
+      return waitFor(
+        async () => {
+          const { samples } = await scrape(stack.url(service));
+          const rows = await stack.query<Record<string, unknown>>(sql);
+          const key = (r: Record<string, unknown>) => labels.map((l) => String(r[l])).join('|');
+          const table = Object.fromEntries(rows.map((r) => [key(r), Number(r.n)]));
+          const gauge = Object.fromEntries(
+            samples.filter((x) => x.name === metric).map((x) => [key(x.labels), x.value]),
+          );
+          last = JSON.stringify({ table, gauge });
+          const same = (a: Record<string, number>, b: Record<string, number>) =>
+            JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+          return rows.length > 0 && same(table, gauge) ? samples : undefined;
+        },
+        { what: `${metric} equal to its table` },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}: ${last}`);
+      });
+    };
+    const d = await agrees(
+      'dissemination',
+      'alerta_rosa_publications',
       `SELECT a.platform, p.kind, p.status, count(*)::int AS n FROM dissemination.publications p
-       JOIN dissemination.accounts a ON a.id = p.account_id GROUP BY 1, 2, 3`,
+       JOIN dissemination.accounts a ON a.id = p.account_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      ['platform', 'kind', 'status'],
     );
-    for (const r of byStatus) {
-      const labels = { platform: r.platform, kind: r.kind, status: r.status };
-      expect({ ...labels, gauge: sum(d.samples, 'alerta_rosa_publications', labels) }).toEqual({
-        ...labels,
-        gauge: r.n,
-      });
-    }
     expect(
-      sum(d.samples, 'alerta_rosa_publications', { kind: 'activation', status: 'posted' }),
+      sum(d, 'alerta_rosa_publications', { kind: 'activation', status: 'posted' }),
     ).toBeGreaterThanOrEqual(30);
-    const withdrawals = await stack.query<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM dissemination.withdrawals GROUP BY 1`,
+    await agrees(
+      'dissemination',
+      'alerta_rosa_withdrawals',
+      `SELECT a.platform, w.status, count(*)::int AS n FROM dissemination.withdrawals w
+       JOIN dissemination.accounts a ON a.id = w.account_id GROUP BY 1, 2 ORDER BY 1, 2`,
+      ['platform', 'status'],
     );
-    expect(withdrawals.length).toBeGreaterThan(0);
-    for (const w of withdrawals) {
-      expect({ ...w, gauge: sum(d.samples, 'alerta_rosa_withdrawals', { status: w.status }) }).toEqual({
-        ...w,
-        gauge: w.n,
-      });
-    }
     const accounts = new Set(
-      d.samples.filter((s) => s.name === 'alerta_rosa_account_queue_jobs').map((s) => s.labels.account),
+      d.filter((x) => x.name === 'alerta_rosa_account_queue_jobs').map((x) => x.labels.account),
     );
     expect(accounts.size).toBe(30);
 
-    const c = await waitFor(
-      async () => {
-        const m = await scrape(stack.url('coordination'));
-        return sum(m.samples, 'alerta_rosa_mails', { kind: 'stand_down' }) > 0 ? m : undefined;
-      },
+    await waitFor(
+      async () =>
+        sum((await scrape(stack.url('coordination'))).samples, 'alerta_rosa_mails', { kind: 'stand_down' }) >
+        0,
       { what: 'stand-down mails counted' },
     );
-    const mails = await stack.query<{ kind: string; status: string; n: number }>(
-      `SELECT kind, status, count(*)::int AS n FROM coordination.mails GROUP BY 1, 2`,
+    await agrees(
+      'coordination',
+      'alerta_rosa_mails',
+      `SELECT kind, status, count(*)::int AS n FROM coordination.mails GROUP BY 1, 2 ORDER BY 1, 2`,
+      ['kind', 'status'],
     );
-    const mailGauge = (m: { kind: string; status: string }) => sum(c.samples, 'alerta_rosa_mails', m);
-    // Mails move from queued to sent (or failed) between the query and the scrape: compare per kind.
-    const kinds = [...new Set(mails.map((m) => m.kind))];
-    for (const kind of kinds) {
-      const total = mails.filter((m) => m.kind === kind).reduce((a, m) => a + m.n, 0);
-      expect({ kind, gauge: sum(c.samples, 'alerta_rosa_mails', { kind }) }).toEqual({ kind, gauge: total });
-    }
-    expect(
-      mailGauge({ kind: 'assignment', status: 'queued' }) +
-        mailGauge({ kind: 'assignment', status: 'sent' }) +
-        mailGauge({ kind: 'assignment', status: 'failed' }),
-    ).toBeGreaterThan(0);
-    const tasks = await stack.query<{ state: string; n: number }>(
-      `SELECT state, count(*)::int AS n FROM coordination.tasks GROUP BY 1`,
+    const c = await agrees(
+      'coordination',
+      'alerta_rosa_tasks',
+      `SELECT state, count(*)::int AS n FROM coordination.tasks GROUP BY 1 ORDER BY 1`,
+      ['state'],
     );
-    for (const t of tasks) {
-      expect({ ...t, gauge: sum(c.samples, 'alerta_rosa_tasks', { state: t.state }) }).toEqual({
-        ...t,
-        gauge: t.n,
-      });
-    }
-    const queues = new Set(
-      c.samples.filter((s) => s.name === 'alerta_rosa_queue_jobs').map((s) => s.labels.queue),
-    );
+    const queues = new Set(c.filter((s) => s.name === 'alerta_rosa_queue_jobs').map((s) => s.labels.queue));
     expect([...queues].sort()).toEqual([
       'coordination-escalation',
       'coordination-mail',
       'coordination-progress',
     ]);
-    expect(sum(c.samples, 'alerta_rosa_dependency_up', { dependency: 'redis' })).toBe(1);
+    expect(sum(c, 'alerta_rosa_dependency_up', { dependency: 'redis' })).toBe(1);
 
     for (const service of ['intake', 'dissemination', 'coordination', 'tracker'] as const) {
       const { samples } = await scrape(stack.url(service));

@@ -29,6 +29,7 @@ import { EscalateTask } from './tasks/escalate-task.use-case';
 import { RemindProgress } from './tasks/remind-progress.use-case';
 import { TaskRepository } from './tasks/task.repository';
 import { TaskService } from './tasks/task.service';
+import { CoordinationMetrics } from './metrics/coordination.metrics';
 
 export const COORDINATION_ENTITIES = [];
 export const COORDINATION_MIGRATIONS = [
@@ -79,6 +80,7 @@ export class CoordinationModule {
         AreaController,
       ],
       providers: [
+        CoordinationMetrics,
         { provide: AreaDirectory, useValue: directory },
         { provide: PsoCatalog, useValue: catalog },
         { provide: AckLinkSigner, useValue: new AckLinkSigner(ackSecret) },

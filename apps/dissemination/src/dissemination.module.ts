@@ -12,6 +12,7 @@ import { WebhookAdapter } from './channels/webhook.adapter';
 import { XAdapter } from './channels/x.adapter';
 import { FichaCardRenderer } from './content/ficha-card.renderer';
 import { DisseminationConfig } from './dissemination.config';
+import { DisseminationMetrics } from './metrics/dissemination.metrics';
 import { DisseminationInit1764300000001 } from './migrations/1764300000001-dissemination-init';
 import { DisseminationPublications1764400000001 } from './migrations/1764400000001-dissemination-publications';
 import { FanOutService } from './publishing/fan-out.service';
@@ -40,6 +41,7 @@ export class DisseminationModule {
       ],
       controllers: [AlertEventsHandler, AccountController, PublicationController],
       providers: [
+        DisseminationMetrics,
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: ACCOUNTS_CATALOG, useValue: loadAccountsCatalog(c.ACCOUNTS_FILE) },
         { provide: FichaCardRenderer, useValue: new FichaCardRenderer(c.PHOTO_FETCH_TIMEOUT_MS) },

@@ -60,6 +60,8 @@ export const intakeConfigSchema = baseConfigSchema
     ]),
     /** How long an Idempotency-Key keeps answering with its first result. */
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
+    /** Days after closure (or a draft's discard) before the private part of the ficha is purged. */
+    PRIVATE_DATA_RETENTION_DAYS: z.coerce.number().int().min(0).max(3_650).default(90),
     /** Serve the OpenAPI document and Swagger UI at /api/docs. */
     API_DOCS_ENABLED: z
       .enum(['true', 'false'])

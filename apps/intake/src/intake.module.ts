@@ -22,16 +22,23 @@ import { IdempotencyService } from './idempotency/idempotency.service';
 import { IntakeConfig } from './intake.config';
 import { IntakeInit1764300000000 } from './migrations/1764300000000-intake-init';
 import { IntakeLifecycleUsersAudit1764400000000 } from './migrations/1764400000000-intake-lifecycle-users-audit';
+import { IntakePrivatePurge1764600000400 } from './migrations/1764600000400-intake-private-purge';
+import { IntakeMetrics } from './metrics/intake.metrics';
 import { MunicipalityCatalog } from './municipalities/municipality.catalog';
 import { PhotoController, PublicPhotoController } from './photos/photo.controller';
 import { PhotoService } from './photos/photo.service';
 import { PhotoStorage } from './photos/photo.storage';
 import { PhotoUploadInterceptor } from './photos/photo-upload.interceptor';
+import { PrivateDataRetention } from './retention/private-data.retention';
 import { UserController } from './users/user.controller';
 import { UserService } from './users/user.service';
 
 export const INTAKE_ENTITIES = [Alert];
-export const INTAKE_MIGRATIONS = [IntakeInit1764300000000, IntakeLifecycleUsersAudit1764400000000];
+export const INTAKE_MIGRATIONS = [
+  IntakeInit1764300000000,
+  IntakeLifecycleUsersAudit1764400000000,
+  IntakePrivatePurge1764600000400,
+];
 
 /**
  * Housekeeping: at start, deletes photo files whose withdrawal committed but whose deletion was cut
@@ -100,6 +107,8 @@ export class IntakeModule {
         PhotoStorage,
         PhotoUploadInterceptor,
         Housekeeping,
+        IntakeMetrics,
+        PrivateDataRetention,
         SessionService,
         UserService,
         { provide: MunicipalityCatalog, useValue: MunicipalityCatalog.load() },

@@ -49,6 +49,19 @@ export const baseConfigSchema = z.object({
   RELAY_QUERY_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(5_000),
   /** The server ends a silent relay session after this (releasing its leader lock to another replica). */
   RELAY_SESSION_IDLE_TIMEOUT_MS: z.coerce.number().int().min(2_000).max(600_000).default(10_000),
+  /**
+   * Retention (every service, libs/messaging): a scheduled sweep deletes published outbox rows, inbox
+   * rows and dead-letter rows older than these ages. Unpublished outbox rows are never deleted.
+   */
+  RETENTION_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
+  RETENTION_OUTBOX_HOURS: z.coerce.number().int().min(1).max(87_600).default(168),
+  /** Keep inbox rows longer than a consumer group's offsets may be lost (broker offsets.retention, 7 days). */
+  RETENTION_INBOX_HOURS: z.coerce.number().int().min(1).max(87_600).default(720),
+  RETENTION_DEAD_LETTERS_HOURS: z.coerce.number().int().min(1).max(87_600).default(2_160),
+  /** /health/ready and /metrics: how long one dependency probe (PostgreSQL, Kafka, Redis) may take. */
+  HEALTH_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+  /** /metrics: a gauge whose reading (a query, Kafka, BullMQ) takes longer is left empty for that scrape. */
+  METRICS_COLLECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Test-only crash injection; refused in production. */
   FAULT_KILL_AFTER_INBOX_COMMIT: z.coerce.number().int().min(1).optional(),
 });

@@ -1,2 +1,3 @@
 export * from './config.loader';
 export * from './config-files';
+export * from './municipality.catalog';

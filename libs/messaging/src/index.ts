@@ -10,3 +10,4 @@ export * from './inbox/preserve-error.filter';
 export * from './notify/committed-work.loop';
 export * from './dlq/dead-letter.redrive';
 export * from './errors/transient-error';
+export * from './retention/messaging.retention';

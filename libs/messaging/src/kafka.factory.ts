@@ -1,4 +1,4 @@
-import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel, LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -8,8 +8,16 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** A kafkajs client that logs through pino and retries connection problems for a while before giving up. */
-export function createKafka(clientId: string, brokers: string[], logger: Logger): Kafka {
+/**
+ * A kafkajs client that logs through pino and retries connection problems for a while before giving up.
+ * `overrides` changes timeouts and retries (probes and metrics want to fail fast instead).
+ */
+export function createKafka(
+  clientId: string,
+  brokers: string[],
+  logger: Logger,
+  overrides: Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'> = {},
+): Kafka {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   return new Kafka({
     clientId,
@@ -17,6 +25,7 @@ export function createKafka(clientId: string, brokers: string[], logger: Logger)
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 10 },
+    ...overrides,
     logLevel: logLevel.WARN,
     logCreator:
       () =>

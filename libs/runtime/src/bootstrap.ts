@@ -14,6 +14,8 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { ServiceMetrics } from './metrics/service.metrics';
 import { RuntimeModuleOptions } from './runtime.module';
 import { ServiceRuntime } from './service-runtime';
 
@@ -39,7 +41,15 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   const config = loadConfigOrExit(options.name, options.configSchema);
   const logger = createLogger(options.name, config.LOG_LEVEL);
   const kafka = createKafka(`alerta-rosa-${options.name}`, config.KAFKA_BROKERS, logger);
-  const runtime: ServiceRuntime<C> = { name: options.name, schema: options.schema, config, logger, kafka };
+  const metrics = new ServiceMetrics(options.name, config.METRICS_COLLECT_TIMEOUT_MS);
+  const runtime: ServiceRuntime<C> = {
+    name: options.name,
+    schema: options.schema,
+    config,
+    logger,
+    kafka,
+    metrics,
+  };
 
   process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
 
@@ -78,6 +88,8 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
     ...options.nestOptions,
   });
   app.enableShutdownHooks();
+  // First middleware: the latency histogram sees every request, refused ones included.
+  app.use(httpMetricsMiddleware(metrics));
   options.configureHttp?.(app, runtime);
   // Module hooks (relay, dispatchers, data loaded from the database) run before the first event is
   // consumed: a hybrid app would otherwise start its consumers first and initialise only in listen().

@@ -11,8 +11,14 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { EntitySchema, MixedList } from 'typeorm';
+import { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { HealthController } from './health.controller';
+import { DependencyProbes } from './health/dependency.probes';
+import { KafkaOps } from './health/kafka.ops';
+import { MetricsController } from './metrics/metrics.controller';
+import { RuntimeMetrics } from './metrics/runtime.metrics';
+import { ServiceMetrics } from './metrics/service.metrics';
+import { RetentionScheduler } from './retention.scheduler';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
 @Injectable()
@@ -36,6 +42,18 @@ class OutboxRelayLifecycle
   }
 }
 
+@Injectable()
+class OperationsLifecycle implements OnApplicationShutdown {
+  constructor(
+    private readonly kafka: KafkaOps,
+    private readonly probes: DependencyProbes,
+  ) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.kafka.close();
+    await this.probes.close();
+  }
+}
+
 export interface RuntimeModuleOptions {
   entities: MixedList<Function | string | EntitySchema>;
   migrations: MixedList<Function | string>;
@@ -43,12 +61,17 @@ export interface RuntimeModuleOptions {
 
 /**
  * Everything a service shares with the others: its database (own schema), the outbox writer and
- * relay, and the health endpoint.
+ * relay, the health endpoints (/health, /health/live, /health/ready), Prometheus metrics (/metrics)
+ * and the retention job.
  */
 @Global()
 @Module({})
 export class RuntimeModule {
   static forRoot(runtime: ServiceRuntime, options: RuntimeModuleOptions): DynamicModule {
+    const metrics = (runtime.metrics ??= new ServiceMetrics(
+      runtime.name,
+      runtime.config.METRICS_COLLECT_TIMEOUT_MS,
+    ));
     return {
       module: RuntimeModule,
       imports: [
@@ -63,7 +86,7 @@ export class RuntimeModule {
           }),
         ),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_RUNTIME, useValue: runtime },
         {
@@ -82,8 +105,37 @@ export class RuntimeModule {
           }),
         },
         OutboxRelayLifecycle,
+        { provide: ServiceMetrics, useValue: metrics },
+        {
+          provide: KafkaOps,
+          useValue: new KafkaOps(
+            `alerta-rosa-${runtime.name}-ops`,
+            runtime.config.KAFKA_BROKERS,
+            runtime.logger,
+            runtime.config.KAFKA_TOPIC_PREFIX,
+            runtime.config.HEALTH_PROBE_TIMEOUT_MS,
+          ),
+        },
+        {
+          provide: DependencyProbes,
+          inject: [DataSource, KafkaOps],
+          useFactory: (dataSource: DataSource, kafka: KafkaOps) =>
+            new DependencyProbes(dataSource, kafka, runtime.config.HEALTH_PROBE_TIMEOUT_MS),
+        },
+        RuntimeMetrics,
+        RetentionScheduler,
+        OperationsLifecycle,
       ],
-      exports: [SERVICE_RUNTIME, OutboxWriter, OutboxRelay, TypeOrmModule],
+      exports: [
+        SERVICE_RUNTIME,
+        OutboxWriter,
+        OutboxRelay,
+        TypeOrmModule,
+        ServiceMetrics,
+        KafkaOps,
+        DependencyProbes,
+        RetentionScheduler,
+      ],
     };
   }
 }

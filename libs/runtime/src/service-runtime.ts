@@ -2,6 +2,7 @@ import { BaseConfig } from '@alerta-rosa/config';
 import { Producer as ServiceName } from '@alerta-rosa/contracts';
 import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { ServiceMetrics } from './metrics/service.metrics';
 
 /** What every service process has once its configuration is valid. */
 export interface ServiceRuntime<C extends BaseConfig = BaseConfig> {
@@ -12,6 +13,8 @@ export interface ServiceRuntime<C extends BaseConfig = BaseConfig> {
   kafka: Kafka;
   /** Set once the service consumes Kafka: what its consumer is doing now (for /health). */
   consumerStatus?: () => ConsumerStatus;
+  /** The process's Prometheus registry (GET /metrics); created by bootstrap or by RuntimeModule. */
+  metrics?: ServiceMetrics;
 }
 
 export interface ConsumerStatus {

@@ -256,16 +256,22 @@ export class AlertService {
   async readPrivate(
     id: string,
     actor: Actor,
-  ): Promise<{ alertId: string; folio: string | null; private: PrivateFicha }> {
+  ): Promise<{ alertId: string; folio: string | null; private: PrivateFicha; purgedAt: string | null }> {
     return this.dataSource.transaction(async (m) => {
       const alert = await m.getRepository(Alert).findOneBy({ id });
       if (!alert) throw alertNotFound();
-      const [row]: { data: PrivateFicha }[] = await m.query(
-        `SELECT data FROM ${SCHEMA}.alert_private WHERE alert_id = $1`,
+      const [row]: { data: PrivateFicha; purged_at: Date | null }[] = await m.query(
+        `SELECT data, purged_at FROM ${SCHEMA}.alert_private WHERE alert_id = $1`,
         [id],
       );
       await this.audit.record(m, actor, { action: AUDIT.privateRead, alertId: id });
-      return { alertId: id, folio: alert.folio, private: row?.data ?? {} };
+      // After retention (closed + PRIVATE_DATA_RETENTION_DAYS) the part is empty and purgedAt says when.
+      return {
+        alertId: id,
+        folio: alert.folio,
+        private: row?.data ?? {},
+        purgedAt: row?.purged_at ? new Date(row.purged_at).toISOString() : null,
+      };
     });
   }
 

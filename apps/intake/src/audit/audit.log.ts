@@ -19,6 +19,7 @@ export const AUDIT = {
   alertDeactivated: 'alert.deactivated',
   alertClosed: 'alert.closed',
   privateRead: 'alert.private.read',
+  privatePurged: 'alert.private.purged',
   photoAdded: 'photo.added',
   photoWithdrawn: 'photo.withdrawn',
   loginSucceeded: 'auth.login.succeeded',

@@ -2,16 +2,22 @@ import { Envelope, TOPICS } from '@alerta-rosa/contracts';
 import { InboxContext } from '@alerta-rosa/messaging';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { CapIssuer } from '../cap/cap.issuer';
 import { TimelineService } from './timeline.service';
 
 /** Every topic feeds the timeline. */
 @Controller()
 export class TimelineEventsHandler {
-  constructor(private readonly timeline: TimelineService) {}
+  constructor(
+    private readonly timeline: TimelineService,
+    private readonly cap: CapIssuer,
+  ) {}
 
   @EventPattern(TOPICS.alerts)
-  onAlertEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
-    return this.timeline.record(ctx.manager, event);
+  async onAlertEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
+    await this.timeline.record(ctx.manager, event);
+    // Same transaction: every alert version is also a CAP 1.2 message (apps/tracker/src/cap).
+    await this.cap.onAlertEvent(ctx.manager, event);
   }
 
   @EventPattern(TOPICS.publications)

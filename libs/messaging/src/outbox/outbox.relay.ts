@@ -14,8 +14,6 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** How often a standby replica tries to become the relay. */
   leaderRetryMs?: number;
-  /** Published rows are kept this long for inspection, then purged. */
-  retentionHours?: number;
   /**
    * Bound on every statement and on the client's wait for an answer: a half-open connection (the
    * network dropped, no RST) fails within this time instead of hanging the relay.
@@ -67,7 +65,6 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly leaderRetryMs: number;
-  private readonly retentionHours: number;
   private client: Client | null = null;
   private producer: Producer | null = null;
   private leader = false;
@@ -75,7 +72,6 @@ export class OutboxRelay {
   private wakeRequested = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
-  private lastPurge = 0;
   private readonly queryTimeoutMs: number;
   private readonly sessionIdleTimeoutMs: number;
   private readonly unknownTopicGraceMs: number;
@@ -86,7 +82,6 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.leaderRetryMs = options.leaderRetryMs ?? 2_000;
-    this.retentionHours = options.retentionHours ?? 24 * 7;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 5_000;
     this.sessionIdleTimeoutMs = Math.max(
       options.sessionIdleTimeoutMs ?? 10_000,
@@ -153,7 +148,7 @@ export class OutboxRelay {
         this.wakeRequested = false;
         const published = await this.publishBatch();
         backoff = 0;
-        await this.purgeOccasionally();
+        // Published rows are purged by the retention sweep (libs/messaging/src/retention).
         if (published < this.batchSize) await this.sleep(this.pollIntervalMs);
       } catch (err) {
         backoff = Math.min(Math.max(200, backoff * 2), 5_000);
@@ -373,15 +368,6 @@ export class OutboxRelay {
     } finally {
       clearInterval(timer);
     }
-  }
-
-  private async purgeOccasionally(): Promise<void> {
-    if (Date.now() - this.lastPurge < 3_600_000) return;
-    this.lastPurge = Date.now();
-    await this.client!.query(
-      `DELETE FROM "${this.options.schema}".outbox WHERE published_at < now() - make_interval(hours => $1)`,
-      [this.retentionHours],
-    );
   }
 }
 

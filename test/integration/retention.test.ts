@@ -52,8 +52,8 @@ describe('retention on the real PostgreSQL', () => {
       await insertInbox(rows.inboxRecent, 10);
       const insertDeadLetter = (offset: number, hoursAgo: number) =>
         stack.query(
-          `INSERT INTO ${schema}.dead_letters (consumer, topic, kafka_partition, kafka_offset, error, attempts, dead_lettered_at)
-           VALUES ('retention-probe', 'alerts.v1', 0, $1, 'probe', 1, now() - make_interval(hours => $2))`,
+          `INSERT INTO ${schema}.dead_letters (consumer, topic, source_topic, kafka_partition, kafka_offset, error, attempts, dead_lettered_at)
+           VALUES ('retention-probe', 'alerts.v1', 'alerts.v1', 0, $1, 'probe', 1, now() - make_interval(hours => $2))`,
           [offset, hoursAgo],
         );
       await insertDeadLetter(1, 3000); // default RETENTION_DEAD_LETTERS_HOURS = 2160

@@ -311,9 +311,10 @@ export class OutboxRelay {
     });
   }
 
+  /** One instant for the whole batch (clock_timestamp() would differ row by row, in no particular order). */
   private async markPublished(rows: OutboxRow[]): Promise<void> {
     await this.client!.query(
-      `UPDATE "${this.options.schema}".outbox SET published_at = clock_timestamp(), attempts = attempts + 1
+      `UPDATE "${this.options.schema}".outbox SET published_at = statement_timestamp(), attempts = attempts + 1
        WHERE id = ANY($1::bigint[])`,
       [rows.map((r) => r.id)],
     );

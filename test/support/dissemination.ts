@@ -119,6 +119,11 @@ export async function setLatency(stack: TestStack, ms: number): Promise<void> {
   for (const s of SANDBOXES) await stack.http(s, 'POST', '/_control/latency', { ms });
 }
 
+/** How long new posts take to show in the X timeline and the Facebook feed (every account without its own). */
+export async function setVisibilityLag(stack: TestStack, ms: number): Promise<void> {
+  for (const s of SANDBOXES) await stack.http(s, 'POST', '/_control/visibility', { visibleAfterMs: ms });
+}
+
 export async function resetSandboxFaults(stack: TestStack): Promise<void> {
   for (const a of ACCOUNTS) {
     await setFaults(stack, a.id, {
@@ -127,9 +132,11 @@ export async function resetSandboxFaults(stack: TestStack): Promise<void> {
       rateLimitForMs: 0,
       revoked: false,
       latencyMs: null,
+      visibleAfterMs: null,
     });
   }
   await setLatency(stack, 0);
+  await setVisibilityLag(stack, 0);
 }
 
 /** Live (not deleted) posts per account that carry `marker`. */

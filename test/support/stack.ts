@@ -220,7 +220,12 @@ export class TestStack {
     return svc;
   }
 
-  private async spawn(name: ServiceName, port: number, env: Record<string, string>): Promise<ServiceProcess> {
+  private async spawn(
+    name: ServiceName,
+    port: number,
+    env: Record<string, string>,
+    readyTimeoutMs?: number,
+  ): Promise<ServiceProcess> {
     const child = spawn(
       process.execPath,
       ['-r', join(ROOT, 'infra/node/register-paths.js'), join(ROOT, `dist/apps/${name}/src/main.js`)],
@@ -247,7 +252,7 @@ export class TestStack {
     );
     const svc = new ServiceProcess(name, port, child);
     this.started.push(svc);
-    await svc.waitReady();
+    await svc.waitReady(readyTimeoutMs);
     return svc;
   }
 
@@ -256,7 +261,8 @@ export class TestStack {
    * on its own port; stopped with the stack. `stack.service(name)` keeps pointing at the first one.
    */
   async startReplica(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
-    return this.spawn(name, await freePort(), env);
+    // Joining a consumer group the first replica is in takes a rebalance: allow for a loaded machine.
+    return this.spawn(name, await freePort(), env, 60_000);
   }
 
   async startAll(

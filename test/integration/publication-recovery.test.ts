@@ -275,20 +275,23 @@ describe('posts that may exist (timelines that lag, answers dropped after commit
 
   it('posts exactly once per account when BullMQ locks lapse mid-send (the process pauses) and a second process takes the same jobs', async () => {
     // Two dissemination processes on the same queues, locks of 1 s checked every 0.5 s, platforms slow
-    // enough to keep every send in flight for seconds. The first process takes the jobs (the second is
-    // paused meanwhile), then the first is paused for 4 s: its locks lapse and the second is handed its
-    // jobs while they still run (ARCHITECTURE pitfall 11).
+    // enough to keep every send in flight for seconds, timelines that lag. The first process takes the jobs (the second is
+    // paused meanwhile), then the first is paused for 8 s (a stalled event loop, a VM freeze): its
+    // locks lapse and the second is handed its jobs while they still run (ARCHITECTURE pitfall 11). The
+    // publications' leases (30 s here) outlive the pause.
     const lapseEnv = {
       ...env,
       QUEUE_LOCK_DURATION_MS: '1000',
       QUEUE_STALLED_INTERVAL_MS: '500',
       CHANNEL_TIMEOUT_MS: '20000',
+      PUBLICATION_LEASE_MS: '30000',
     };
     await stack.service('dissemination').stop();
     const first = await stack.start('dissemination', lapseEnv);
     const second = await stack.startReplica('dissemination', lapseEnv);
-    for (const a of ACCOUNTS)
-      await setFaults(stack, a.id, { latencyMs: a.platform === 'x' ? 3_000 : 12_000 });
+    for (const a of ACCOUNTS) await setFaults(stack, a.id, { latencyMs: a.platform === 'x' ? 1_500 : 3_000 });
+    // Timelines behind writes, as on the real platforms: a look-up cannot see a post still being made.
+    await setVisibilityLag(stack, 30_000);
     process.kill(second.child.pid!, 'SIGSTOP');
     let alert: { id: string; folio: string };
     try {
@@ -303,7 +306,7 @@ describe('posts that may exist (timelines that lag, answers dropped after commit
       process.kill(second.child.pid!, 'SIGCONT');
     }
     process.kill(first.child.pid!, 'SIGSTOP');
-    await sleep(4_000);
+    await sleep(8_000);
     process.kill(first.child.pid!, 'SIGCONT');
 
     await settled(alert.id);

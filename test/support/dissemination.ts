@@ -67,6 +67,11 @@ export function disseminationEnv(
     REENQUEUE_AFTER_MS: '5000',
     QUEUE_LOCK_DURATION_MS: '3000',
     QUEUE_STALLED_INTERVAL_MS: '1000',
+    // A SIGKILLed holder's publications are free again after 6 s; look-ups after an ambiguous send span
+    // 0.5 + 1 + 2 + 4 s (the sandboxes' timelines do not lag unless a test says so).
+    PUBLICATION_LEASE_MS: '6000',
+    MARKER_SEARCH_BACKOFF_MS: '500',
+    MARKER_SEARCH_BACKOFF_MAX_MS: '4000',
     LOG_LEVEL: 'info',
     // A SIGKILLed consumer's partitions come back after this (the broker's minimum), not after 30 s.
     CONSUMER_SESSION_TIMEOUT_MS: '6000',

@@ -105,9 +105,10 @@ export class PostPublication {
       const state = await this.repo.leaseState(publicationId);
       if (!state || state.status !== 'pending') return;
       // Another run holds it (this job's lock lapsed and BullMQ handed it over while the first run
-      // still works, or a withdrawal is settling it): come back when its lease would have lapsed.
+      // still works, or a withdrawal is settling it): look again soon — that run may finish long before
+      // its lease would lapse, and its own BullMQ job may be gone with its lock.
       this.logger.info({ publicationId }, 'publication claimed by another run; waiting for its lease');
-      return new RunAgain(Math.max(200, state.remaining_ms + 100));
+      return new RunAgain(Math.min(2_000, Math.max(200, state.remaining_ms + 100)));
     }
     try {
       return await this.claimed(publicationId, lease.token, job);

@@ -58,7 +58,9 @@ export function disseminationEnv(
     X_API_BASE_URL: stack.url('x-sandbox'),
     X_UPLOAD_BASE_URL: stack.url('x-sandbox'),
     FACEBOOK_GRAPH_BASE_URL: stack.url('facebook-sandbox'),
-    CHANNEL_TIMEOUT_MS: '1000',
+    // Long enough that a loaded machine does not turn ordinary calls into ambiguous sends (each of which
+    // is looked up before anything else), short enough for timeout-after-commit tests.
+    CHANNEL_TIMEOUT_MS: '3000',
     RETRY_BASE_MS: '200',
     RETRY_MAX_MS: '2000',
     WITHDRAWAL_RETRY_MAX_MS: '1000',

@@ -59,6 +59,7 @@ describe('ficha card', () => {
         .toBuffer();
       expect([r, g, b]).toEqual([0xe6, 0x00, 0x7e]);
     } finally {
+      server.closeAllConnections();
       server.close();
     }
   });
@@ -97,6 +98,7 @@ describe('ficha card', () => {
       const d = await renderer.render({ ...input, ficha: { ...input.ficha, age: 25 } });
       expect(d.png.equals(c.png)).toBe(false);
     } finally {
+      server.closeAllConnections();
       server.close();
     }
   });

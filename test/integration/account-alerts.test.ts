@@ -61,7 +61,8 @@ describe('account alerts to the owner area (dissemination → coordination → S
     await waitFor(
       async () => livePostsByAccount(await sandboxPosts(stack), marker(first.folio, 1)).size === 29,
       {
-        timeoutMs: 30_000,
+        // A send that times out on a loaded machine is looked up (spaced look-ups) before it is retried.
+        timeoutMs: 60_000,
         what: 'the 29 accounts that still work to post',
       },
     );

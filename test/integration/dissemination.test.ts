@@ -142,7 +142,8 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
       await sleep(afterMs);
       const [state] = await stack.query<{ posted: number; in_flight: number }>(
         `SELECT count(*) FILTER (WHERE status = 'posted')::int AS posted,
-                count(*) FILTER (WHERE status = 'pending' AND send_started_at IS NOT NULL)::int AS in_flight
+                count(*) FILTER (WHERE status = 'pending'
+                  AND (send_started_at IS NOT NULL OR claim_expires_at > clock_timestamp()))::int AS in_flight
            FROM dissemination.publications WHERE alert_id = $1`,
         [alert.id],
       );

@@ -377,6 +377,21 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     expect(up.body.variants.map((v: any) => v.name)).toEqual(['full', 'medium', 'thumb']);
     expect(up.body.alert).toMatchObject({ status: 'active', version: 2 });
     const photoId = up.body.id;
+    const files = readdirSync(join(stack.photoDir, photoId));
+    expect(files.sort()).toEqual(['full.jpg', 'medium.jpg', 'thumb.jpg']);
+    for (const v of up.body.variants) {
+      const served = await fetchBytes(v.url);
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toBe('image/jpeg');
+      expect((await sharp(served.data).metadata()).exif).toBeUndefined();
+      expect(served.data.includes(Buffer.from('CamaraDePrueba'))).toBe(false);
+    }
+    const full = await sharp(join(stack.photoDir, photoId, 'full.jpg')).metadata();
+    expect(Math.max(full.width!, full.height!)).toBeLessThanOrEqual(2048);
+    const thumb = await sharp(join(stack.photoDir, photoId, 'thumb.jpg')).metadata();
+    expect(Math.max(thumb.width!, thumb.height!)).toBe(320);
+
+    let lastId = photoId;
     for (const [format, data] of [
       ['png', await pngWithExif()],
       ['webp', await webpWithExif()],
@@ -386,10 +401,11 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
         contentType: `image/${format}`,
       });
       expect({ format, status: res.status }).toEqual({ format, status: 201 });
+      lastId = res.body.id;
     }
-
-    const files = readdirSync(join(stack.photoDir, photoId));
-    expect(files.sort()).toEqual(['full.jpg', 'medium.jpg', 'thumb.jpg']);
+    // On an active alert a new photo replaces the previous one: not served any more, its files gone.
+    expect((await fetchBytes(up.body.variants[0].url)).status).toBe(404);
+    expect(readdirSync(stack.photoDir)).toEqual([lastId]);
     for (const dir of readdirSync(stack.photoDir)) {
       for (const file of readdirSync(join(stack.photoDir, dir))) {
         const meta = await sharp(join(stack.photoDir, dir, file)).metadata();
@@ -402,17 +418,6 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
         });
       }
     }
-    for (const v of up.body.variants) {
-      const served = await fetchBytes(v.url);
-      expect(served.status).toBe(200);
-      expect(served.headers.get('content-type')).toBe('image/jpeg');
-      expect((await sharp(served.data).metadata()).exif).toBeUndefined();
-      expect(served.data.includes(Buffer.from('CamaraDePrueba'))).toBe(false);
-    }
-    const full = await sharp(join(stack.photoDir, photoId, 'full.jpg')).metadata();
-    expect(Math.max(full.width!, full.height!)).toBeLessThanOrEqual(2048);
-    const thumb = await sharp(join(stack.photoDir, photoId, 'thumb.jpg')).metadata();
-    expect(Math.max(thumb.width!, thumb.height!)).toBe(320);
 
     const events = await topic.waitFor(id, 4);
     expect(events[1].event.type).toBe('AlertUpdated');

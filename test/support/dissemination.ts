@@ -58,7 +58,9 @@ export function disseminationEnv(
     X_API_BASE_URL: stack.url('x-sandbox'),
     X_UPLOAD_BASE_URL: stack.url('x-sandbox'),
     FACEBOOK_GRAPH_BASE_URL: stack.url('facebook-sandbox'),
-    CHANNEL_TIMEOUT_MS: '1000',
+    // Long enough that a loaded machine does not turn ordinary calls into ambiguous sends (each of which
+    // is looked up before anything else), short enough for timeout-after-commit tests.
+    CHANNEL_TIMEOUT_MS: '3000',
     RETRY_BASE_MS: '200',
     RETRY_MAX_MS: '2000',
     WITHDRAWAL_RETRY_MAX_MS: '1000',
@@ -67,6 +69,11 @@ export function disseminationEnv(
     REENQUEUE_AFTER_MS: '5000',
     QUEUE_LOCK_DURATION_MS: '3000',
     QUEUE_STALLED_INTERVAL_MS: '1000',
+    // A SIGKILLed holder's publications are free again after 6 s; look-ups after an ambiguous send span
+    // 0.5 + 1 + 2 + 4 s (the sandboxes' timelines do not lag unless a test says so).
+    PUBLICATION_LEASE_MS: '6000',
+    MARKER_SEARCH_BACKOFF_MS: '500',
+    MARKER_SEARCH_BACKOFF_MAX_MS: '4000',
     LOG_LEVEL: 'info',
     // A SIGKILLed consumer's partitions come back after this (the broker's minimum), not after 30 s.
     CONSUMER_SESSION_TIMEOUT_MS: '6000',
@@ -119,6 +126,11 @@ export async function setLatency(stack: TestStack, ms: number): Promise<void> {
   for (const s of SANDBOXES) await stack.http(s, 'POST', '/_control/latency', { ms });
 }
 
+/** How long new posts take to show in the X timeline and the Facebook feed (every account without its own). */
+export async function setVisibilityLag(stack: TestStack, ms: number): Promise<void> {
+  for (const s of SANDBOXES) await stack.http(s, 'POST', '/_control/visibility', { visibleAfterMs: ms });
+}
+
 export async function resetSandboxFaults(stack: TestStack): Promise<void> {
   for (const a of ACCOUNTS) {
     await setFaults(stack, a.id, {
@@ -127,9 +139,11 @@ export async function resetSandboxFaults(stack: TestStack): Promise<void> {
       rateLimitForMs: 0,
       revoked: false,
       latencyMs: null,
+      visibleAfterMs: null,
     });
   }
   await setLatency(stack, 0);
+  await setVisibilityLag(stack, 0);
 }
 
 /** Live (not deleted) posts per account that carry `marker`. */

@@ -215,6 +215,17 @@ export class TestStack {
   async start(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = this.ports.get(name) ?? (await freePort());
     this.ports.set(name, port);
+    const svc = await this.spawn(name, port, env);
+    this.services.set(name, svc);
+    return svc;
+  }
+
+  private async spawn(
+    name: ServiceName,
+    port: number,
+    env: Record<string, string>,
+    readyTimeoutMs?: number,
+  ): Promise<ServiceProcess> {
     const child = spawn(
       process.execPath,
       ['-r', join(ROOT, 'infra/node/register-paths.js'), join(ROOT, `dist/apps/${name}/src/main.js`)],
@@ -240,10 +251,18 @@ export class TestStack {
       },
     );
     const svc = new ServiceProcess(name, port, child);
-    this.services.set(name, svc);
     this.started.push(svc);
-    await svc.waitReady();
+    await svc.waitReady(readyTimeoutMs);
     return svc;
+  }
+
+  /**
+   * Another process of a service already started (a second replica: same database, topics, queues),
+   * on its own port; stopped with the stack. `stack.service(name)` keeps pointing at the first one.
+   */
+  async startReplica(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    // Joining a consumer group the first replica is in takes a rebalance: allow for a loaded machine.
+    return this.spawn(name, await freePort(), env, 60_000);
   }
 
   async startAll(
@@ -391,7 +410,8 @@ export class TestStack {
   }
 
   async teardown(): Promise<void> {
-    await Promise.all([...this.services.values()].map((s) => s.stop('SIGTERM', 10_000)));
+    // Every process this stack started that still runs (replicas, and one that never became ready, too).
+    await Promise.all(this.started.map((s) => s.stop('SIGTERM', 10_000)));
     this.keepLogs();
     await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
     await this.pool.end();

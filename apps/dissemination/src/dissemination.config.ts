@@ -49,6 +49,25 @@ export const disseminationConfigSchema = baseConfigSchema
     REENQUEUE_AFTER_MS: ms(120_000, 100),
     QUEUE_LOCK_DURATION_MS: ms(30_000, 1_000),
     QUEUE_STALLED_INTERVAL_MS: ms(15_000, 500),
+    /**
+     * Lease on a publication while a job works on it (claim token in PostgreSQL, renewed every third
+     * of it): a second claimant — e.g. a worker handed the job after a lapsed BullMQ lock — is refused
+     * until it expires. A crashed holder blocks its publication for at most this long.
+     */
+    PUBLICATION_LEASE_MS: ms(30_000, 1_000),
+    /**
+     * After a send that may have posted, the account's posts are searched for the marker before posting
+     * again; one look-up that finds nothing proves nothing (timelines lag behind writes). Absence is
+     * concluded after MARKER_SEARCH_ATTEMPTS look-ups that miss, spaced MARKER_SEARCH_BACKOFF_MS, doubling,
+     * at most MARKER_SEARCH_BACKOFF_MAX_MS apart (defaults: 2 + 4 + 8 + 16 s = 30 s after the first miss).
+     */
+    MARKER_SEARCH_ATTEMPTS: z.coerce.number().int().min(2).max(20).default(5),
+    MARKER_SEARCH_BACKOFF_MS: ms(2_000, 100),
+    MARKER_SEARCH_BACKOFF_MAX_MS: ms(30_000, 100),
+  })
+  .refine((c) => c.MARKER_SEARCH_BACKOFF_MAX_MS >= c.MARKER_SEARCH_BACKOFF_MS, {
+    path: ['MARKER_SEARCH_BACKOFF_MAX_MS'],
+    message: 'must be at least MARKER_SEARCH_BACKOFF_MS',
   })
   .transform((c) => ({
     ...c,

@@ -15,15 +15,20 @@ import { DisseminationConfig } from './dissemination.config';
 import { DisseminationMetrics } from './metrics/dissemination.metrics';
 import { DisseminationInit1764300000001 } from './migrations/1764300000001-dissemination-init';
 import { DisseminationPublications1764400000001 } from './migrations/1764400000001-dissemination-publications';
+import { DisseminationMayExistLeases1764600000100 } from './migrations/1764600000100-dissemination-may-exist-leases';
 import { FanOutService } from './publishing/fan-out.service';
 import { PendingDispatcher } from './publishing/pending.dispatcher';
+import { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS, PostPublication } from './publishing/post-publication';
 import { PublicationController } from './publishing/publication.controller';
-import { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS, PublishingService } from './publishing/publishing.service';
+import { PublicationRepository } from './publishing/publication.repository';
+import { PublishingService } from './publishing/publishing.service';
+import { WithdrawAlert } from './publishing/withdraw-alert';
 
 export const DISSEMINATION_ENTITIES = [];
 export const DISSEMINATION_MIGRATIONS = [
   DisseminationInit1764300000001,
   DisseminationPublications1764400000001,
+  DisseminationMayExistLeases1764600000100,
 ];
 
 @Module({})
@@ -63,6 +68,9 @@ export class DisseminationModule {
         },
         AccountRegistry,
         FanOutService,
+        PublicationRepository,
+        PostPublication,
+        WithdrawAlert,
         PublishingService,
         PendingDispatcher,
       ],

@@ -129,8 +129,9 @@ export function createFacebookSandbox(credentials: Record<string, Record<string,
     const page = await authenticate(req, req.params.pageId, {});
     if ('status' in page) return page;
     const limit = Math.min(100, Number(req.url.searchParams.get('limit') ?? 25));
+    const now = Date.now();
     const data = sb.posts
-      .filter((p) => p.accountId === page.accountId && !p.deletedAt)
+      .filter((p) => p.accountId === page.accountId && !p.deletedAt && sb.isVisible(p, now))
       .slice(-limit)
       .reverse()
       .map((p) => ({ id: p.id, message: p.text, created_time: p.createdAt }));

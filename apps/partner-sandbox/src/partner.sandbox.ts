@@ -71,6 +71,19 @@ export function createPartnerSandbox(credentials: Record<string, Record<string, 
     return { status: 201, body: { id: post.id } };
   });
 
+  // Look-up of a delivery by its Idempotency-Key (after an ambiguous delivery, or to withdraw one whose id
+  // was never received): partners keep the keys they have seen, so the answer is immediate and certain.
+  sb.route('GET', '/hooks/:accountId', async (req) => {
+    const accountId = req.params.accountId;
+    const refused = await authenticate(req, accountId, '');
+    if (refused) return refused;
+    const key = req.url.searchParams.get('idempotencyKey') ?? '';
+    const id = key ? byKey.get(`${accountId}:${key}`) : undefined;
+    const post = id ? sb.posts.find((p) => p.id === id && !p.deletedAt) : undefined;
+    if (!post) return { status: 404, body: { error: 'not found' } };
+    return { status: 200, body: { id: post.id } };
+  });
+
   sb.route('DELETE', '/hooks/:accountId/:id', async (req) => {
     const accountId = req.params.accountId;
     const refused = await authenticate(req, accountId, '');

@@ -34,6 +34,8 @@ export interface Faults {
   /** Credentials refused. */
   revoked: boolean;
   latencyMs: number | null;
+  /** This account's own visibility lag (ms after creation before a post shows in timelines); null: the global one. */
+  visibleAfterMs: number | null;
 }
 
 export interface StoredPost {
@@ -57,6 +59,7 @@ export interface Stats {
   rateLimited: Record<string, number>;
   timeoutsAfterCommit: Record<string, number>;
   revokedRefusals: Record<string, number>;
+  duplicatesRefused: Record<string, number>;
 }
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -71,6 +74,11 @@ export class Sandbox {
   private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler }[] = [];
   private readonly hanging = new Set<ServerResponse>();
   latencyMs = 0;
+  /**
+   * How long a new post takes to appear in timeline/feed reads (real platforms' reads lag behind their
+   * writes by seconds). Creating, deleting and the control endpoints see every post at once.
+   */
+  visibleAfterMs = 0;
   readonly hangMs: number;
   stats: Stats = emptyStats();
   private server: Server | null = null;
@@ -78,6 +86,7 @@ export class Sandbox {
   constructor(readonly name: string) {
     this.latencyMs = Number(process.env.SANDBOX_LATENCY_MS ?? 0);
     this.hangMs = Number(process.env.SANDBOX_HANG_MS ?? 30_000);
+    this.visibleAfterMs = Number(process.env.SANDBOX_VISIBLE_AFTER_MS ?? 0);
   }
 
   /** Credentials of every account (same JSON file dissemination imports). */
@@ -103,7 +112,14 @@ export class Sandbox {
   faultsOf(accountId: string): Faults {
     let f = this.faults.get(accountId);
     if (!f) {
-      f = { fail5xx: 0, timeoutAfterCommit: 0, rateLimitedUntil: 0, revoked: false, latencyMs: null };
+      f = {
+        fail5xx: 0,
+        timeoutAfterCommit: 0,
+        rateLimitedUntil: 0,
+        revoked: false,
+        latencyMs: null,
+        visibleAfterMs: null,
+      };
       this.faults.set(accountId, f);
     }
     return f;
@@ -161,6 +177,12 @@ export class Sandbox {
     return true;
   }
 
+  /** Whether a post already shows in the account's timeline/feed reads (see visibleAfterMs). */
+  isVisible(post: StoredPost, now = Date.now()): boolean {
+    const lag = this.faults.get(post.accountId)?.visibleAfterMs ?? this.visibleAfterMs;
+    return lag <= 0 || Date.parse(post.createdAt) + lag <= now;
+  }
+
   /** The most recent attached images (bounded), for tests that look at what was actually posted. */
   private readonly images = new Map<string, Buffer>();
 
@@ -196,6 +218,10 @@ export class Sandbox {
       this.latencyMs = Number(json(req).ms ?? 0);
       return { status: 200, body: { latencyMs: this.latencyMs } };
     });
+    this.route('POST', '/_control/visibility', async (req) => {
+      this.visibleAfterMs = Number(json(req).visibleAfterMs ?? 0);
+      return { status: 200, body: { visibleAfterMs: this.visibleAfterMs } };
+    });
     this.route('POST', '/_control/accounts/:accountId/faults', async (req) => {
       const f = this.faultsOf(req.params.accountId);
       const b = json(req);
@@ -204,12 +230,15 @@ export class Sandbox {
       if (b.rateLimitForMs !== undefined) f.rateLimitedUntil = Date.now() + Number(b.rateLimitForMs);
       if (b.revoked !== undefined) f.revoked = Boolean(b.revoked);
       if (b.latencyMs !== undefined) f.latencyMs = b.latencyMs === null ? null : Number(b.latencyMs);
+      if (b.visibleAfterMs !== undefined)
+        f.visibleAfterMs = b.visibleAfterMs === null ? null : Number(b.visibleAfterMs);
       return { status: 200, body: { accountId: req.params.accountId, ...f } };
     });
     this.route('POST', '/_control/reset', async () => {
       this.posts.length = 0;
       this.faults.clear();
       this.stats = emptyStats();
+      this.visibleAfterMs = Number(process.env.SANDBOX_VISIBLE_AFTER_MS ?? 0);
       return { status: 200, body: { ok: true } };
     });
     this.route('GET', '/health', async () => ({ status: 200, body: { status: 'ok', service: this.name } }));
@@ -318,7 +347,14 @@ export function formFields(req: SandboxRequest): { fields: Record<string, string
 }
 
 function emptyStats(): Stats {
-  return { requests: {}, creates: {}, rateLimited: {}, timeoutsAfterCommit: {}, revokedRefusals: {} };
+  return {
+    requests: {},
+    creates: {},
+    rateLimited: {},
+    timeoutsAfterCommit: {},
+    revokedRefusals: {},
+    duplicatesRefused: {},
+  };
 }
 
 /** Entry-point helper: listen on PORT and print the `<name> ready` line the test harness waits for. */

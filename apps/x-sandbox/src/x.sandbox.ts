@@ -23,6 +23,14 @@ interface Media {
   finalized: boolean;
 }
 
+/** What X answers (403) to a post whose text repeats a recent post of the same account. */
+export const DUPLICATE_CONTENT = {
+  detail: 'You are not allowed to create a Tweet with duplicate content.',
+  type: 'about:blank',
+  title: 'Forbidden',
+  status: 403,
+};
+
 const unauthorized = { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' };
 
 /**
@@ -159,6 +167,12 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     if (replyTo && !sb.posts.some((p) => p.id === replyTo && !p.deletedAt)) {
       return ok(user, 400, { title: 'Invalid Request', detail: 'reply target not found', status: 400 });
     }
+    // Like X, refuse a text that repeats a live post of the account. The check is on the write side, so
+    // it sees posts that timeline reads do not show yet.
+    if (sb.posts.some((p) => p.accountId === user.accountId && !p.deletedAt && p.text === text)) {
+      sb.count('duplicatesRefused', user.accountId);
+      return ok(user, 403, DUPLICATE_CONTENT);
+    }
     if (sb.failBeforeCommit(user.accountId))
       return ok(user, 503, { title: 'Service Unavailable', status: 503 });
     const image = attached[0] ? Buffer.concat(attached[0].chunks) : null;
@@ -198,8 +212,15 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     const user = await authenticate(req);
     if ('status' in user) return user;
     const max = Math.min(100, Number(req.url.searchParams.get('max_results') ?? 10));
+    const now = Date.now();
     const tweets = sb.posts
-      .filter((p) => p.kind === 'tweet' && !p.deletedAt && (p.extra?.userId as string) === req.params.userId)
+      .filter(
+        (p) =>
+          p.kind === 'tweet' &&
+          !p.deletedAt &&
+          (p.extra?.userId as string) === req.params.userId &&
+          sb.isVisible(p, now),
+      )
       .slice(-max)
       .reverse()
       .map((p) => ({ id: p.id, text: p.text, edit_history_tweet_ids: [p.id] }));

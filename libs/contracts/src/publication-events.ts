@@ -61,6 +61,33 @@ export const publicationWithdrawnSchema = z
   .strict();
 export type PublicationWithdrawn = z.infer<typeof publicationWithdrawnSchema>;
 
+/**
+ * A send whose outcome is unknown (it ended ambiguously, or the platform refused it as a duplicate of a
+ * post already there) and whose post could not be found. It is treated as existing: the withdrawal looks
+ * for it and deletes it. Never reported as a failure, since her photo may be up.
+ */
+export const publicationMayExistSchema = z
+  .object({
+    ...publicationRef,
+    withImage: z.boolean(),
+    /** Why it could not be settled (e.g. account refused the look-up); no personal data. */
+    reason: z.string().max(500),
+    attempts: z.number().int().min(0),
+    since: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type PublicationMayExist = z.infer<typeof publicationMayExistSchema>;
+
+/** A publication that may have existed was looked for, repeatedly, after the platform's lag: it is not there. */
+export const publicationConfirmedAbsentSchema = z
+  .object({
+    ...publicationRef,
+    lookups: z.number().int().min(1),
+    confirmedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type PublicationConfirmedAbsent = z.infer<typeof publicationConfirmedAbsentSchema>;
+
 /** A withdrawal on one account keeps failing: reported once, retried until done. */
 export const withdrawalDelayedSchema = z
   .object({
@@ -114,6 +141,8 @@ export const PUBLICATION_EVENT_TYPES = {
   succeeded: 'PublicationSucceeded',
   failed: 'PublicationFailed',
   withdrawn: 'PublicationWithdrawn',
+  mayExist: 'PublicationMayExist',
+  confirmedAbsent: 'PublicationConfirmedAbsent',
   withdrawalDelayed: 'PublicationWithdrawalDelayed',
   withdrawalCompleted: 'AlertWithdrawalCompleted',
   accountAuthRevoked: 'AccountAuthRevoked',

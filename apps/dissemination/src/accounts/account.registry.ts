@@ -134,10 +134,12 @@ export class AccountRegistry {
 
   /**
    * An account that can post again (new credentials, re-enabled, credentials added) owes the public the
-   * fichas of the alerts still active. Their publications on it that failed for want of credentials, or
-   * were cancelled while it was disabled, go back to pending (in version order: updates thread under
-   * what gets posted); an active alert with no publication on it at all (fanned out while it was
-   * disabled or had no credentials) gets one at its current version. `enqueued_at` in the past makes the
+   * fichas of the alerts still active. Their publications on it that failed for want of credentials,
+   * were cancelled while it was disabled, or may exist (a send ended ambiguously and could not be looked
+   * up) go back to pending, in version order (updates thread under what gets posted). What an earlier
+   * send may have posted is kept (send_started_at, remote ids), so the job looks for it before it could
+   * post again. An active alert with no publication on it at all (fanned out while it was disabled or
+   * had no credentials) gets one at its current version. `enqueued_at` in the past makes the
    * dispatcher's next full pass replace finished jobs. Nothing happens unless the account can post
    * (enabled, credentials, not marked revoked); with nothing owed it changes nothing.
    */
@@ -146,14 +148,15 @@ export class AccountRegistry {
       manager,
       `UPDATE dissemination.publications p
           SET status = 'pending', failure_reason = NULL, last_error = NULL, failed_at = NULL, attempts = 0,
-              send_started_at = NULL, enqueued_at = 'epoch'
+              may_exist_since = NULL, enqueued_at = 'epoch'
          FROM dissemination.alerts al, dissemination.accounts a
         WHERE p.account_id = $1 AND a.id = p.account_id AND a.enabled AND a.status = 'ok'
           AND a.credentials_ciphertext IS NOT NULL
           AND al.alert_id = p.alert_id AND al.status = 'active'
-          AND p.kind IN ('activation', 'update') AND p.remote_id IS NULL
+          AND p.kind IN ('activation', 'update') AND NOT p.retract AND p.withdrawal_status = 'none'
           AND ((p.status = 'failed' AND p.failure_reason IN ('auth_revoked', 'not_configured'))
-            OR (p.status = 'cancelled' AND p.last_error = 'account_disabled'))
+            OR (p.status = 'cancelled' AND p.last_error = 'account_disabled')
+            OR p.status = 'may_exist')
         RETURNING p.id`,
       [id],
     );

@@ -5,7 +5,7 @@ import { Sandbox } from '../../../sandbox-kit/src/sandbox.server';
 import { createXSandbox } from '../../../x-sandbox/src/x.sandbox';
 import { FichaCardRenderer } from '../content/ficha-card.renderer';
 import { ChannelAccount } from './channel.adapter';
-import { AmbiguousError, AuthRevokedError, RateLimitedError } from './channel.errors';
+import { AmbiguousError, AuthRevokedError, DuplicateContentError, RateLimitedError } from './channel.errors';
 import { FacebookAdapter } from './facebook.adapter';
 import { WebhookAdapter } from './webhook.adapter';
 import { XAdapter } from './x.adapter';
@@ -21,6 +21,15 @@ const creds = {
   'ssp-fb': { pageId: '555', pageAccessToken: 'page-token' },
   'partner-a': { url: 'http://placeholder/hooks/partner-a', secret: 'partner-secret-0123456789' },
 };
+
+/** Hooks that record what the adapter reports. */
+function hooks(ids: string[] = [], calls: string[] = []) {
+  return {
+    beforeCreate: async () => void calls.push('beforeCreate'),
+    onRemoteId: async (id: string) => void ids.push(id),
+  };
+}
+const lookup = (marker: string, idempotencyKey = 'k') => ({ marker, idempotencyKey });
 
 async function start(sb: Sandbox): Promise<string> {
   await sb.listen(0);
@@ -70,7 +79,7 @@ describe('channel adapters against the sandboxes', () => {
         marker: 'Folio X (v1)',
         idempotencyKey: 'k',
       },
-      async (id) => void ids.push(id),
+      hooks(ids),
     );
     expect(ids).toEqual([res.remoteId]);
     expect(sb.posts[0]).toMatchObject({
@@ -87,11 +96,11 @@ describe('channel adapters against the sandboxes', () => {
         marker: 'Folio X (v2)',
         idempotencyKey: 'k2',
       },
-      async () => undefined,
+      hooks(),
     );
     expect(sb.posts[1].replyTo).toBe(res.remoteId);
-    expect((await x.findByMarker(account, 'Folio X (v1)'))?.remoteId).toBe(res.remoteId);
-    expect(await x.findByMarker(account, 'Folio Y')).toBeNull();
+    expect((await x.findByMarker(account, lookup('Folio X (v1)')))[0]?.remoteId).toBe(res.remoteId);
+    expect(await x.findByMarker(account, lookup('Folio Y'))).toEqual([]);
     await x.delete(account, reply.remoteId);
     await x.delete(account, reply.remoteId); // already gone: fine
     expect(sb.posts[1].deletedAt).not.toBeNull();
@@ -100,13 +109,13 @@ describe('channel adapters against the sandboxes', () => {
       new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 2000 }).post(
         { ...account, credentials: { ...creds['ssp-x'], accessSecret: 'wrong' } },
         { text: 't', marker: 'm', idempotencyKey: 'k' },
-        async () => undefined,
+        hooks(),
       ),
     ).rejects.toBeInstanceOf(AuthRevokedError);
 
     sb.faultsOf('ssp-x').rateLimitedUntil = Date.now() + 1500;
     const err = await x
-      .post(account, { text: 'x', marker: 'm', idempotencyKey: 'k' }, async () => undefined)
+      .post(account, { text: 'x', marker: 'm', idempotencyKey: 'k' }, hooks())
       .catch((e) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).resetAt.getTime()).toBeGreaterThanOrEqual(
@@ -117,13 +126,49 @@ describe('channel adapters against the sandboxes', () => {
     const quick = new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 300 });
     sb.faultsOf('ssp-x').timeoutAfterCommit = 1;
     await expect(
-      quick.post(
-        account,
-        { text: 'amb Folio Z (v1)', marker: 'Folio Z (v1)', idempotencyKey: 'k' },
-        async () => undefined,
-      ),
+      quick.post(account, { text: 'amb Folio Z (v1)', marker: 'Folio Z (v1)', idempotencyKey: 'k' }, hooks()),
     ).rejects.toBeInstanceOf(AmbiguousError);
-    expect(await quick.findByMarker(account, 'Folio Z (v1)')).not.toBeNull();
+    expect(await quick.findByMarker(account, lookup('Folio Z (v1)'))).toHaveLength(1);
+  });
+
+  it('on X: a repeated text is refused as a duplicate (the post exists), and a lagging timeline shows a new post only later', async () => {
+    const sb = createXSandbox(creds);
+    sandboxes.push(sb);
+    const base = await start(sb);
+    const x = new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 2000 });
+    const account: ChannelAccount = {
+      id: 'ssp-x',
+      platform: 'x',
+      handle: '@SSP',
+      credentials: creds['ssp-x'],
+    };
+    sb.faultsOf('ssp-x').visibleAfterMs = 60_000;
+    const calls: string[] = [];
+    const req = { text: 'Ficha Folio D (v1)', marker: 'Folio D (v1)', idempotencyKey: 'k' };
+    const first = await x.post(account, req, hooks([], calls));
+    expect(calls).toEqual(['beforeCreate']);
+    // Written, but the timeline does not show it yet: an empty look-up proves nothing.
+    expect(await x.findByMarker(account, lookup('Folio D (v1)'))).toEqual([]);
+    const err = await x.post(account, req, hooks()).catch((e) => e);
+    expect(err).toBeInstanceOf(DuplicateContentError);
+    expect(sb.stats.duplicatesRefused['ssp-x']).toBe(1);
+    sb.faultsOf('ssp-x').visibleAfterMs = 0;
+    expect((await x.findByMarker(account, lookup('Folio D (v1)'))).map((p) => p.remoteId)).toEqual([
+      first.remoteId,
+    ]);
+    // Nothing is sent when the caller's beforeCreate refuses (its lease is gone).
+    const refused = x.post(
+      account,
+      { text: 'Otra Folio E (v1)', marker: 'Folio E (v1)', idempotencyKey: 'k' },
+      {
+        beforeCreate: async () => {
+          throw new Error('lease lost');
+        },
+        onRemoteId: async () => undefined,
+      },
+    );
+    await expect(refused).rejects.toThrow('lease lost');
+    expect(sb.posts.filter((p) => p.text.includes('Folio E'))).toHaveLength(0);
   });
 
   it('posts a photo on a Facebook page with alt text, finds and deletes it; a revoked token is AuthRevoked', async () => {
@@ -145,7 +190,7 @@ describe('channel adapters against the sandboxes', () => {
         marker: 'Folio F (v1)',
         idempotencyKey: 'k',
       },
-      async () => undefined,
+      hooks(),
     );
     expect(sb.posts[0]).toMatchObject({
       id: res.remoteId,
@@ -156,15 +201,15 @@ describe('channel adapters against the sandboxes', () => {
     await fb.post(
       account,
       { text: 'Aviso Folio F (v3)', marker: 'Folio F (v3)', idempotencyKey: 'k' },
-      async () => undefined,
+      hooks(),
     );
     expect(sb.posts[1]).toMatchObject({ kind: 'feed', hasImage: false });
-    expect((await fb.findByMarker(account, 'Folio F (v1)'))?.remoteId).toBe(res.remoteId);
+    expect((await fb.findByMarker(account, lookup('Folio F (v1)')))[0]?.remoteId).toBe(res.remoteId);
     await fb.delete(account, res.remoteId);
     await fb.delete(account, res.remoteId);
     expect(sb.posts[0].deletedAt).not.toBeNull();
     sb.faultsOf('ssp-fb').revoked = true;
-    await expect(fb.findByMarker(account, 'x')).rejects.toBeInstanceOf(AuthRevokedError);
+    await expect(fb.findByMarker(account, lookup('x'))).rejects.toBeInstanceOf(AuthRevokedError);
   });
 
   it('delivers signed webhooks once per idempotency key and withdraws them', async () => {
@@ -181,15 +226,16 @@ describe('channel adapters against the sandboxes', () => {
     const a = await hook.post(
       account,
       { text: 't', image: { png, altText: 'alt' }, marker: 'm', idempotencyKey: 'same' },
-      async () => undefined,
+      hooks(),
     );
-    const b = await hook.post(
-      account,
-      { text: 't', marker: 'm', idempotencyKey: 'same' },
-      async () => undefined,
-    );
+    const b = await hook.post(account, { text: 't', marker: 'm', idempotencyKey: 'same' }, hooks());
     expect(b.remoteId).toBe(a.remoteId);
     expect(sb.posts).toHaveLength(1);
+    // A delivery is found again by its key; an unknown key is not there.
+    expect(await hook.findByMarker(account, lookup('m', 'same'))).toEqual([
+      { remoteId: a.remoteId, url: null },
+    ]);
+    expect(await hook.findByMarker(account, lookup('m', 'other'))).toEqual([]);
     expect(sb.posts[0]).toMatchObject({ hasImage: true, imageIsPng: true });
     await hook.delete(account, a.remoteId);
     expect(sb.posts[0].deletedAt).not.toBeNull();
@@ -197,7 +243,7 @@ describe('channel adapters against the sandboxes', () => {
       hook.post(
         { ...account, credentials: { ...account.credentials, secret: 'another-secret-123456' } },
         { text: 't', marker: 'm', idempotencyKey: 'k' },
-        async () => undefined,
+        hooks(),
       ),
     ).rejects.toBeInstanceOf(AuthRevokedError);
   });

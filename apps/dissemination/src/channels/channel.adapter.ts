@@ -31,20 +31,37 @@ export interface RemotePost {
   url: string | null;
 }
 
+/** What identifies a publication on the platform when its id is not known. */
+export interface PostLookup {
+  marker: string;
+  idempotencyKey: string;
+}
+
+/** Calls an adapter makes into the caller while posting. */
+export interface PostHooks {
+  /**
+   * Right before the request that creates the post (the only one that can publish; uploads before it
+   * cannot). It records that a send may have posted and confirms the caller still holds its lease: if
+   * it throws, nothing is sent.
+   */
+  beforeCreate(): Promise<void>;
+  /** As soon as the platform has answered with the new post's id (before any follow-up step). */
+  onRemoteId(id: string): Promise<void>;
+}
+
 /**
- * One platform. `post` calls `onRemoteId` as soon as the platform has answered with the new post's id
- * (before any follow-up step), so the id is recorded even if the process dies right after.
- * Every failure is a ChannelError.
+ * One platform. `post` calls `hooks.onRemoteId` as soon as the platform has answered with the new
+ * post's id, so the id is recorded even if the process dies right after. Every failure is a ChannelError.
  */
 export interface ChannelAdapter {
   readonly platform: Platform;
-  post(
-    account: ChannelAccount,
-    request: PostRequest,
-    onRemoteId: (id: string) => Promise<void>,
-  ): Promise<RemotePost>;
-  /** Looks through the account's recent posts for one carrying `marker`. */
-  findByMarker(account: ChannelAccount, marker: string): Promise<RemotePost | null>;
+  post(account: ChannelAccount, request: PostRequest, hooks: PostHooks): Promise<RemotePost>;
+  /**
+   * Every recent post of the account that is this publication (carries its marker; partners: was
+   * delivered with its key), oldest first. An empty answer from a platform whose reads lag behind its
+   * writes does not prove absence.
+   */
+  findByMarker(account: ChannelAccount, lookup: PostLookup): Promise<RemotePost[]>;
   /** Deletes a post; a post that is already gone counts as deleted. */
   delete(account: ChannelAccount, remoteId: string): Promise<void>;
 }

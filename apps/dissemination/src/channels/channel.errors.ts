@@ -2,7 +2,8 @@
  * How a channel call failed, in the terms the retry policy needs. Adapters translate each platform's
  * errors into exactly one of these; nothing else escapes an adapter.
  */
-export type ChannelErrorKind = 'rate_limited' | 'auth_revoked' | 'bad_content' | 'transient' | 'ambiguous';
+export type ChannelErrorKind =
+  'rate_limited' | 'auth_revoked' | 'bad_content' | 'duplicate' | 'transient' | 'ambiguous';
 
 export abstract class ChannelError extends Error {
   abstract readonly kind: ChannelErrorKind;
@@ -27,6 +28,14 @@ export class AuthRevokedError extends ChannelError {
 /** The platform refuses this content; retrying the same request cannot help. */
 export class BadContentError extends ChannelError {
   readonly kind = 'bad_content' as const;
+}
+
+/**
+ * The platform refuses the post because it repeats one the account already has (X: 403 «duplicate
+ * content»). Our texts carry a marker unique to the publication, so the repeated post is ours: it exists.
+ */
+export class DuplicateContentError extends ChannelError {
+  readonly kind = 'duplicate' as const;
 }
 
 /** Failed before anything could have been created (connection refused, 5xx on a safe step…): retry. */

@@ -1,8 +1,16 @@
-import { ChannelAccount, ChannelAdapter, PostRequest, RemotePost } from './channel.adapter';
+import {
+  ChannelAccount,
+  ChannelAdapter,
+  PostHooks,
+  PostLookup,
+  PostRequest,
+  RemotePost,
+} from './channel.adapter';
 import {
   AmbiguousError,
   AuthRevokedError,
   BadContentError,
+  DuplicateContentError,
   RateLimitedError,
   TransientError,
 } from './channel.errors';
@@ -20,6 +28,8 @@ interface GraphError {
 
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
 const AUTH_CODES = new Set([102, 190]);
+/** (#506) Duplicate status message. */
+const DUPLICATE_CODE = 506;
 
 /** Facebook Page via the Graph API: photo post (with alt text), feed post, delete, look up. */
 export class FacebookAdapter implements ChannelAdapter {
@@ -27,11 +37,7 @@ export class FacebookAdapter implements ChannelAdapter {
 
   constructor(private readonly options: FacebookAdapterOptions) {}
 
-  async post(
-    account: ChannelAccount,
-    req: PostRequest,
-    onRemoteId: (id: string) => Promise<void>,
-  ): Promise<RemotePost> {
+  async post(account: ChannelAccount, req: PostRequest, hooks: PostHooks): Promise<RemotePost> {
     const { pageId, pageAccessToken } = account.credentials;
     let body: FormData | URLSearchParams;
     let path: string;
@@ -48,18 +54,22 @@ export class FacebookAdapter implements ChannelAdapter {
       body = new URLSearchParams({ message: req.text, access_token: pageAccessToken });
       path = `${pageId}/feed`;
     }
+    await hooks.beforeCreate();
     const json = await this.call<{ id: string; post_id?: string }>('POST', path, body, true);
     const id = json.post_id ?? json.id;
-    await onRemoteId(id);
+    await hooks.onRemoteId(id);
     return { remoteId: id, url: `https://www.facebook.com/${id}` };
   }
 
-  async findByMarker(account: ChannelAccount, marker: string): Promise<RemotePost | null> {
+  async findByMarker(account: ChannelAccount, lookup: PostLookup): Promise<RemotePost[]> {
     const { pageId, pageAccessToken } = account.credentials;
     const qs = new URLSearchParams({ fields: 'id,message', limit: '100', access_token: pageAccessToken });
     const json = await this.call<{ data: { id: string; message?: string }[] }>('GET', `${pageId}/feed?${qs}`);
-    const hit = json.data.find((p) => p.message?.includes(marker));
-    return hit ? { remoteId: hit.id, url: `https://www.facebook.com/${hit.id}` } : null;
+    // The feed is newest first.
+    return json.data
+      .filter((p) => p.message?.includes(lookup.marker))
+      .reverse()
+      .map((p) => ({ remoteId: p.id, url: `https://www.facebook.com/${p.id}` }));
   }
 
   async delete(account: ChannelAccount, remoteId: string): Promise<void> {
@@ -101,6 +111,9 @@ export class FacebookAdapter implements ChannelAdapter {
       throw new AuthRevokedError(`facebook ${res.status}/${e.code}: ${e.type ?? ''}`);
     }
     if (goneOk && (res.status === 404 || (e.code === 100 && e.error_subcode === 33))) return {} as T;
+    if (creates && e.code === DUPLICATE_CODE) {
+      throw new DuplicateContentError(`facebook ${res.status}/${e.code}: duplicate status message`);
+    }
     if (res.status >= 500 || e.is_transient) {
       throw creates
         ? new AmbiguousError(`facebook ${res.status}`)

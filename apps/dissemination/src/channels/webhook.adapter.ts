@@ -1,5 +1,12 @@
 import { createHmac } from 'crypto';
-import { ChannelAccount, ChannelAdapter, PostRequest, RemotePost } from './channel.adapter';
+import {
+  ChannelAccount,
+  ChannelAdapter,
+  PostHooks,
+  PostLookup,
+  PostRequest,
+  RemotePost,
+} from './channel.adapter';
 import {
   AuthRevokedError,
   BadContentError,
@@ -30,11 +37,7 @@ export class WebhookAdapter implements ChannelAdapter {
 
   constructor(private readonly options: WebhookAdapterOptions) {}
 
-  async post(
-    account: ChannelAccount,
-    req: PostRequest,
-    onRemoteId: (id: string) => Promise<void>,
-  ): Promise<RemotePost> {
+  async post(account: ChannelAccount, req: PostRequest, hooks: PostHooks): Promise<RemotePost> {
     const body = JSON.stringify({
       type: 'alerta-rosa.publication',
       idempotencyKey: req.idempotencyKey,
@@ -46,6 +49,7 @@ export class WebhookAdapter implements ChannelAdapter {
         : null,
       data: req.data ?? {},
     });
+    await hooks.beforeCreate();
     const json = await this.withRetries(() =>
       this.send<{ id: string; url?: string }>(
         account,
@@ -55,13 +59,20 @@ export class WebhookAdapter implements ChannelAdapter {
         req.idempotencyKey,
       ),
     );
-    await onRemoteId(json.id);
+    await hooks.onRemoteId(json.id);
     return { remoteId: json.id, url: json.url ?? null };
   }
 
-  /** Partners cannot be searched; the idempotency key makes re-delivery safe instead. */
-  async findByMarker(): Promise<RemotePost | null> {
-    return null;
+  /**
+   * Partners keep the Idempotency-Keys they have seen: `GET <url>?idempotencyKey=…` answers the delivery
+   * (200 {id}) or 404. Their answer does not lag; re-delivery with the same key is also safe.
+   */
+  async findByMarker(account: ChannelAccount, lookup: PostLookup): Promise<RemotePost[]> {
+    const url = `${account.credentials.url}?${new URLSearchParams({ idempotencyKey: lookup.idempotencyKey })}`;
+    const json = await this.withRetries(() =>
+      this.send<{ id?: string; url?: string }>(account, 'GET', url, '', lookup.idempotencyKey, true),
+    );
+    return json.id ? [{ remoteId: json.id, url: json.url ?? null }] : [];
   }
 
   async delete(account: ChannelAccount, remoteId: string): Promise<void> {
@@ -96,7 +107,7 @@ export class WebhookAdapter implements ChannelAdapter {
     try {
       res = await fetch(url, {
         method,
-        body: method === 'DELETE' ? undefined : body,
+        body: method === 'DELETE' || method === 'GET' ? undefined : body,
         headers: {
           'content-type': 'application/json',
           'idempotency-key': idempotencyKey,

@@ -7,12 +7,20 @@ import {
   ITwitterApiClientPlugin,
   TwitterApi,
 } from 'twitter-api-v2';
-import { ChannelAccount, ChannelAdapter, PostRequest, RemotePost } from './channel.adapter';
+import {
+  ChannelAccount,
+  ChannelAdapter,
+  PostHooks,
+  PostLookup,
+  PostRequest,
+  RemotePost,
+} from './channel.adapter';
 import {
   AmbiguousError,
   AuthRevokedError,
   BadContentError,
   ChannelError,
+  DuplicateContentError,
   RateLimitedError,
   TransientError,
 } from './channel.errors';
@@ -50,11 +58,7 @@ export class XAdapter implements ChannelAdapter {
       : new https.Agent({ keepAlive: true, maxSockets: 64 });
   }
 
-  async post(
-    account: ChannelAccount,
-    req: PostRequest,
-    onRemoteId: (id: string) => Promise<void>,
-  ): Promise<RemotePost> {
+  async post(account: ChannelAccount, req: PostRequest, hooks: PostHooks): Promise<RemotePost> {
     const client = this.client(account);
     let mediaIds: [string] | undefined;
     if (req.image) {
@@ -66,6 +70,7 @@ export class XAdapter implements ChannelAdapter {
       );
       mediaIds = [mediaId];
     }
+    await hooks.beforeCreate();
     const created = await guard('create', () =>
       client.v2.tweet({
         text: req.text,
@@ -74,17 +79,20 @@ export class XAdapter implements ChannelAdapter {
       }),
     );
     const id = created.data.id;
-    await onRemoteId(id);
+    await hooks.onRemoteId(id);
     return { remoteId: id, url: this.urlOf(account, id) };
   }
 
-  async findByMarker(account: ChannelAccount, marker: string): Promise<RemotePost | null> {
+  async findByMarker(account: ChannelAccount, lookup: PostLookup): Promise<RemotePost[]> {
     const client = this.client(account);
     const timeline = await guard('safe', () =>
       client.v2.userTimeline(account.credentials.userId, { max_results: 100, exclude: ['retweets'] }),
     );
-    const hit = timeline.tweets.find((t) => t.text.includes(marker));
-    return hit ? { remoteId: hit.id, url: this.urlOf(account, hit.id) } : null;
+    // The timeline is newest first.
+    return timeline.tweets
+      .filter((t) => t.text.includes(lookup.marker))
+      .reverse()
+      .map((t) => ({ remoteId: t.id, url: this.urlOf(account, t.id) }));
   }
 
   async delete(account: ChannelAccount, remoteId: string): Promise<void> {
@@ -140,6 +148,9 @@ async function guard<T>(step: 'safe' | 'create', call: () => Promise<T>, notFoun
       }
       if (err.code === 401) throw new AuthRevokedError(`x 401: ${detail(err)}`);
       if (err.code === 404 && notFoundOk) throw new NotFound();
+      if (err.code === 403 && step === 'create' && /duplicate content/i.test(detail(err))) {
+        throw new DuplicateContentError(`x 403: ${detail(err)}`);
+      }
       if (err.code >= 500) {
         throw step === 'create' ? new AmbiguousError(`x ${err.code}`) : new TransientError(`x ${err.code}`);
       }
@@ -151,7 +162,7 @@ async function guard<T>(step: 'safe' | 'create', call: () => Promise<T>, notFoun
         : new TransientError('x partial response');
     }
     if (err instanceof ApiRequestError) {
-      const cause = err.requestError as NodeJS.ErrnoException;
+      const cause = requestCause(err);
       const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(
         cause?.code ?? '',
       );
@@ -160,6 +171,17 @@ async function guard<T>(step: 'safe' | 'create', call: () => Promise<T>, notFoun
     }
     throw new TransientError(`x: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The network error behind an ApiRequestError. twitter-api-v2 1.29.1 stores it under `_options.error`
+ * while its `requestError` getter reads `_options.requestError`, which is never set (ARCHITECTURE
+ * pitfall 13): read both, defensively. Pinned by x.adapter.spec.ts.
+ */
+export function requestCause(err: ApiRequestError): NodeJS.ErrnoException | undefined {
+  const options = (err as unknown as { _options?: { error?: unknown; requestError?: unknown } })._options;
+  const cause = err.requestError ?? options?.requestError ?? options?.error;
+  return cause && typeof cause === 'object' ? (cause as NodeJS.ErrnoException) : undefined;
 }
 
 function detail(err: ApiResponseError): string {

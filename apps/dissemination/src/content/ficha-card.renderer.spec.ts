@@ -59,7 +59,60 @@ describe('ficha card', () => {
         .toBuffer();
       expect([r, g, b]).toEqual([0xe6, 0x00, 0x7e]);
     } finally {
+      server.closeAllConnections();
       server.close();
     }
+  });
+
+  it('caches cards by what they show: a photo withdrawn after one card was rendered is not on the next', async () => {
+    const photo = await sharp({ create: { width: 300, height: 400, channels: 3, background: '#3366cc' } })
+      .jpeg()
+      .toBuffer();
+    let served = true;
+    let fetches = 0;
+    const server = createServer((req, res) => {
+      fetches++;
+      if (served) {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.end(photo);
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const input = {
+      folio: 'AR-2026-0002',
+      ficha: { ...ficha, photoUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/p.jpg` },
+      phones,
+    };
+    try {
+      const renderer = new FichaCardRenderer(2000);
+      const a = await renderer.render(input);
+      const b = await renderer.render(input);
+      expect([a.photo, b.photo]).toEqual(['shown', 'shown']);
+      expect(b.png).toBe(a.png); // same content: rendered once
+      served = false; // consent withdrawn: the URL answers 404
+      const c = await renderer.render(input);
+      expect(c.photo).toBe('gone');
+      expect(c.png.equals(a.png)).toBe(false);
+      expect(fetches).toBe(3); // the photo is fetched for every card, never taken from a cache
+      // Another version with other data is another card, even for the same alert.
+      const d = await renderer.render({ ...input, ficha: { ...input.ficha, age: 25 } });
+      expect(d.png.equals(c.png)).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('renders the card without the photo when the photo cannot be fetched', async () => {
+    const renderer = new FichaCardRenderer(500);
+    const unreachable = await renderer.render({
+      folio: 'AR-2026-0003',
+      ficha: { ...ficha, photoUrl: 'http://127.0.0.1:1/p.jpg' },
+      phones,
+    });
+    const plain = await renderer.render({ folio: 'AR-2026-0003', ficha, phones });
+    expect(unreachable.photo).toBe('unavailable');
+    expect(plain.photo).toBe('none');
+    expect(unreachable.png.equals(plain.png)).toBe(true);
   });
 });

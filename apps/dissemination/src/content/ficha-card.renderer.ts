@@ -1,6 +1,6 @@
 import { PublicFicha } from '@alerta-rosa/contracts';
+import { createHash } from 'crypto';
 import sharp from 'sharp';
-import { TransientError } from '../channels/channel.errors';
 import { ContactPhone, formatLastSeen } from './post.templates';
 
 const W = 1000;
@@ -14,50 +14,107 @@ export interface CardInput {
 }
 
 /**
+ * What became of the ficha's photo on a card: shown; none (the ficha has none); gone (the URL answers
+ * 404/410: consent withdrawn, photo deleted); unavailable (could not be fetched or read).
+ */
+export type CardPhoto = 'shown' | 'none' | 'gone' | 'unavailable';
+
+export interface RenderedCard {
+  png: Buffer;
+  photo: CardPhoto;
+}
+
+/** A small map that forgets its oldest entry, refreshed on use. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: V): void {
+    this.map.delete(key);
+    this.map.set(key, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/**
  * The ficha as an image card: pink frame, photo when the family consented (ficha.photoUrl), name, age,
  * last seen, folio and contact numbers. SVG rendered to PNG by sharp (librsvg).
+ *
+ * The photo is fetched for every card (so a photo withdrawn a moment ago is never put on a card again),
+ * and the rendered card is cached by what it shows (a hash of its SVG, photo included): the 30 posts of
+ * one version render once, and two cards that differ in anything never share an entry.
  */
 export class FichaCardRenderer {
-  private readonly cache = new Map<string, Promise<Buffer>>();
+  private readonly cards = new Lru<Promise<Buffer>>(32);
+  /** Resized photos by the hash of the bytes fetched (the fetch itself is never skipped). */
+  private readonly photos = new Lru<Promise<Buffer | null>>(16);
 
   constructor(private readonly photoTimeoutMs: number) {}
 
-  /** Renders once per alert version (every account posts the same card). */
-  render(key: string, input: CardInput): Promise<Buffer> {
-    let card = this.cache.get(key);
+  async render(input: CardInput): Promise<RenderedCard> {
+    const { jpeg, photo } = input.ficha.photoUrl
+      ? await this.fetchPhoto(input.ficha.photoUrl)
+      : { jpeg: null, photo: 'none' as const };
+    const svg = cardSvg(input, jpeg);
+    const key = sha256(svg);
+    let card = this.cards.get(key);
     if (!card) {
-      card = this.renderNow(input);
-      this.cache.set(key, card);
-      card.catch(() => this.cache.delete(key));
-      if (this.cache.size > 64) this.cache.delete(this.cache.keys().next().value!);
+      card = toPng(svg);
+      this.cards.set(key, card);
+      card.catch(() => this.cards.delete(key));
     }
-    return card;
+    return { png: await card, photo };
   }
 
+  /** One card, uncached (tests, benchmarks). */
   async renderNow(input: CardInput): Promise<Buffer> {
-    const photo = input.ficha.photoUrl ? await this.fetchPhoto(input.ficha.photoUrl) : null;
-    return sharp(Buffer.from(cardSvg(input, photo)))
-      .png({ compressionLevel: 6 })
-      .toBuffer();
+    const { jpeg } = input.ficha.photoUrl ? await this.fetchPhoto(input.ficha.photoUrl) : { jpeg: null };
+    return toPng(cardSvg(input, jpeg));
   }
 
-  private async fetchPhoto(url: string): Promise<Buffer | null> {
-    let res: Response;
+  /**
+   * The photo for the card, or why there is none. A photo that cannot be fetched never stops the post:
+   * the card goes out without it (and says so in its alt text) rather than 30 posts failing.
+   */
+  private async fetchPhoto(url: string): Promise<{ jpeg: Buffer | null; photo: CardPhoto }> {
+    let raw: Buffer;
     try {
-      res = await fetch(url, { signal: AbortSignal.timeout(this.photoTimeoutMs) });
-    } catch (err) {
-      throw new TransientError(`photo fetch: ${(err as Error).name}`);
-    }
-    // Gone (consent withdrawn, photo purged): the card goes out without it.
-    if (res.status === 404 || res.status === 410) return null;
-    if (!res.ok) throw new TransientError(`photo fetch: ${res.status}`);
-    const raw = Buffer.from(await res.arrayBuffer());
-    try {
-      return await sharp(raw).resize(420, 520, { fit: 'cover' }).jpeg({ quality: 85 }).toBuffer();
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.photoTimeoutMs) });
+      if (res.status === 404 || res.status === 410) return { jpeg: null, photo: 'gone' };
+      if (!res.ok) return { jpeg: null, photo: 'unavailable' };
+      raw = Buffer.from(await res.arrayBuffer());
     } catch {
-      return null;
+      return { jpeg: null, photo: 'unavailable' };
     }
+    const key = sha256(raw);
+    let resized = this.photos.get(key);
+    if (!resized) {
+      resized = sharp(raw)
+        .resize(420, 520, { fit: 'cover' })
+        .jpeg({ quality: 85 })
+        .toBuffer()
+        .catch(() => null);
+      this.photos.set(key, resized);
+    }
+    const jpeg = await resized;
+    return jpeg ? { jpeg, photo: 'shown' } : { jpeg: null, photo: 'unavailable' };
   }
+}
+
+function toPng(svg: string): Promise<Buffer> {
+  return sharp(Buffer.from(svg)).png({ compressionLevel: 6 }).toBuffer();
 }
 
 export function cardSvg(input: CardInput, photoJpeg: Buffer | null): string {

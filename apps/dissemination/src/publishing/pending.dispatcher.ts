@@ -160,7 +160,9 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
           backoff: { type: WITHDRAW_BACKOFF },
           removeOnComplete: { age: 7 * 86_400 },
         },
-        w.enqueued_at !== null,
+        // A round can be opened again after it completed (photo changed, then deactivation; a post found
+        // after the round): its finished job must make way for a new one.
+        true,
       );
       await this.db.query(
         `UPDATE dissemination.withdrawals SET enqueued_at = clock_timestamp() WHERE alert_id = $1 AND account_id = $2`,

@@ -26,7 +26,8 @@ export class PublicationController {
     const pubs = await this.db.query(
       `SELECT p.id, p.account_id, a.platform, a.handle, a.status AS account_status, p.kind, p.alert_version, p.status,
               p.remote_id, p.remote_url, p.with_image, p.attempts, p.recovered, p.failure_reason, p.last_error,
-              p.posted_at, p.failed_at, p.withdrawal_status, p.withdrawn_at
+              p.posted_at, p.failed_at, p.withdrawal_status, p.withdrawn_at, p.may_exist_since, p.retract,
+              p.other_remote_ids
          FROM dissemination.publications p JOIN dissemination.accounts a ON a.id = p.account_id
         WHERE p.alert_id = $1 ORDER BY p.alert_version, p.account_id`,
       [alertId],
@@ -74,8 +75,13 @@ export class PublicationController {
         lastError: p.last_error,
         postedAt: iso(p.posted_at),
         failedAt: iso(p.failed_at),
+        /** Must come down (alert deactivated, or the photo it carries was withdrawn or replaced). */
+        toWithdraw: p.retract,
         withdrawalStatus: p.withdrawal_status,
         withdrawnAt: iso(p.withdrawn_at),
+        /** Set while a send that may have posted has not been found: treated as published. */
+        mayExistSince: iso(p.may_exist_since),
+        otherRemoteIds: p.other_remote_ids,
       })),
     };
   }

@@ -3,13 +3,22 @@ import {
   Envelope,
   PUBLICATION_EVENT_TYPES,
   Platform,
+  PublicationConfirmedAbsent,
   PublicationFailed,
   PublicationFailureReason,
   PublicationKind,
+  PublicationMayExist,
   PublicationSucceeded,
   PublicationWithdrawn,
   createEnvelope,
 } from '@alerta-rosa/contracts';
+
+/**
+ * pending: not settled yet. posted: the post exists (remote id recorded). may_exist: a send may have
+ * posted and the post was not found; treated as existing (withdrawn by looking it up). failed /
+ * cancelled: nothing was posted — only ever set when no send may have posted.
+ */
+export type PublicationStatus = 'pending' | 'posted' | 'may_exist' | 'failed' | 'cancelled';
 
 /** A publication row joined with what the events and adapters need. */
 export interface PublicationRow {
@@ -21,11 +30,21 @@ export interface PublicationRow {
   folio: string;
   marker: string;
   with_image: boolean;
-  status: 'pending' | 'posted' | 'failed' | 'cancelled';
+  status: PublicationStatus;
   send_started_at: Date | null;
   attempts: number;
   remote_id: string | null;
   remote_url: string | null;
+  other_remote_ids: string[];
+  send_ended_at: Date | null;
+  marker_misses: number;
+  last_marker_miss_at: Date | null;
+  duplicate_refused: boolean;
+  may_exist_since: Date | null;
+  retract: boolean;
+  withdrawal_status: 'none' | 'withdrawn' | 'absent';
+  claim_token: string | null;
+  claim_expires_at: Date | null;
   cause_event_id: string;
   correlation_id: string;
   platform: Platform;
@@ -91,13 +110,47 @@ export function failedEvent(
   });
 }
 
-export function withdrawnEvent(p: PublicationRow, withdrawnAt: Date): Envelope<PublicationWithdrawn> {
+export function withdrawnEvent(
+  p: PublicationRow,
+  remoteId: string,
+  withdrawnAt: Date,
+): Envelope<PublicationWithdrawn> {
   return createEnvelope({
     type: PUBLICATION_EVENT_TYPES.withdrawn,
     alertId: p.alert_id,
     producer: 'dissemination',
     cause: causeOf(p),
-    payload: { ...ref(p), remoteId: p.remote_id!, withdrawnAt: withdrawnAt.toISOString() },
+    payload: { ...ref(p), remoteId, withdrawnAt: withdrawnAt.toISOString() },
+  });
+}
+
+export function mayExistEvent(p: PublicationRow, reason: string, since: Date): Envelope<PublicationMayExist> {
+  return createEnvelope({
+    type: PUBLICATION_EVENT_TYPES.mayExist,
+    alertId: p.alert_id,
+    producer: 'dissemination',
+    cause: causeOf(p),
+    payload: {
+      ...ref(p),
+      withImage: p.with_image,
+      reason: reason.slice(0, 500),
+      attempts: p.attempts,
+      since: since.toISOString(),
+    },
+  });
+}
+
+export function confirmedAbsentEvent(
+  p: PublicationRow,
+  lookups: number,
+  confirmedAt: Date,
+): Envelope<PublicationConfirmedAbsent> {
+  return createEnvelope({
+    type: PUBLICATION_EVENT_TYPES.confirmedAbsent,
+    alertId: p.alert_id,
+    producer: 'dissemination',
+    cause: causeOf(p),
+    payload: { ...ref(p), lookups, confirmedAt: confirmedAt.toISOString() },
   });
 }
 

@@ -10,12 +10,13 @@ import {
   HttpStatus,
   Param,
   Post,
+  Req,
   Res,
   UploadedFile,
   UseInterceptors,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
+import { Request, Response } from 'express';
 import { createReadStream } from 'fs';
 import { stat } from 'fs/promises';
 import { reply, uuidPipe, writeContext } from '../alerts/alert.controller';
@@ -92,6 +93,7 @@ export class PublicPhotoController {
   async serve(
     @Param('photoId', uuidPipe) photoId: string,
     @Param('file') file: string,
+    @Req() req: Request,
     @Res() res: Response,
   ) {
     const variant = VARIANT_FILES.get(file);
@@ -104,10 +106,17 @@ export class PublicPhotoController {
     const path = this.storage.pathOf(photoId, variant);
     const info = await stat(path).catch(() => null);
     if (!info) throw notFound;
+    // Caches may keep it but must ask us before every use (a photo never changes under its id, so the
+    // answer is a cheap 304): once withdrawn, it stops being shown at once, not after a max-age.
+    const etag = `"${photoId}-${variant}"`;
+    res.setHeader('Cache-Control', 'public, no-cache');
+    res.setHeader('ETag', etag);
+    if (req.headers['if-none-match'] === etag) {
+      res.status(304).end();
+      return;
+    }
     res.setHeader('Content-Type', 'image/jpeg');
     res.setHeader('Content-Length', String(info.size));
-    // Short: a withdrawn photo must leave caches quickly too.
-    res.setHeader('Cache-Control', 'public, max-age=60');
     createReadStream(path).pipe(res);
   }
 }

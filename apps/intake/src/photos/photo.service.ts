@@ -67,68 +67,77 @@ export class PhotoService {
       maxPixels: this.runtime.config.PHOTO_MAX_PIXELS,
     });
     const digest = createHash('sha256').update(file).digest('hex');
-    let written: string | null = null;
-    try {
-      return await this.alerts.idempotent(
-        ctx,
-        `POST /api/v1/alerts/${alertId}/photos`,
-        `${digest}|${altText ?? ''}`,
-        async (m) => {
-          const locked = await this.alerts.lock(m, alertId);
-          assertTransition(locked.status, 'update');
-          checkIfMatch(ctx.ifMatch, locked.revision);
-          if (!locked.ficha.photoConsent) throw consentRequired();
-          const photoId = newId();
-          written = photoId;
-          await this.storage.write(photoId, processed.variants);
-          const variants = processed.variants.map((v) => ({
-            name: v.name,
-            width: v.width,
-            height: v.height,
-            bytes: v.data.length,
-            url: this.storage.publicUrl(photoId, v.name),
-          }));
-          await m.query(
-            `INSERT INTO intake.photos (id, alert_id, status, alt_text, source_format, source_bytes, variants, created_by, created_at)
-           VALUES ($1, $2, 'stored', $3, $4, $5, $6, $7, clock_timestamp())`,
-            [
+    return this.alerts.withPhotoCleanup(async (replaced) => {
+      let written: string | null = null;
+      try {
+        return await this.alerts.idempotent(
+          ctx,
+          `POST /api/v1/alerts/${alertId}/photos`,
+          `${digest}|${altText ?? ''}`,
+          async (m) => {
+            const locked = await this.alerts.lock(m, alertId);
+            assertTransition(locked.status, 'update');
+            checkIfMatch(ctx.ifMatch, locked.revision);
+            if (!locked.ficha.photoConsent) throw consentRequired();
+            // On a published alert a new photo replaces the old one: the old one stops being served at
+            // once (its posts are withdrawn by dissemination) and its files go after commit.
+            if (locked.status === 'active') replaced.push(...(await this.alerts.withdrawPhotos(m, alertId)));
+            const photoId = newId();
+            written = photoId;
+            await this.storage.write(photoId, processed.variants);
+            const variants = processed.variants.map((v) => ({
+              name: v.name,
+              width: v.width,
+              height: v.height,
+              bytes: v.data.length,
+              url: this.storage.publicUrl(photoId, v.name),
+            }));
+            await m.query(
+              `INSERT INTO intake.photos (id, alert_id, status, alt_text, source_format, source_bytes, variants, created_by, created_at)
+             VALUES ($1, $2, 'stored', $3, $4, $5, $6, $7, clock_timestamp())`,
+              [
+                photoId,
+                alertId,
+                altText?.trim() ?? null,
+                processed.sourceFormat,
+                processed.sourceBytes,
+                JSON.stringify(variants),
+                ctx.actor.id,
+              ],
+            );
+            const next = this.alerts.fichas.build(
+              { ...locked.ficha, ...(altText !== undefined ? { photoAltText: altText.trim() } : {}) },
+              locked.reportedAt.toISOString(),
+              { url: this.storage.publicUrl(photoId, 'full') },
+            );
+            const view = await this.alerts.applyChange(m, locked, next, ctx, {
               photoId,
-              alertId,
-              altText?.trim() ?? null,
-              processed.sourceFormat,
-              processed.sourceBytes,
-              JSON.stringify(variants),
-              ctx.actor.id,
-            ],
-          );
-          const next = this.alerts.fichas.build(
-            { ...locked.ficha, ...(altText !== undefined ? { photoAltText: altText.trim() } : {}) },
-            locked.reportedAt.toISOString(),
-            { url: this.storage.publicUrl(photoId, 'full') },
-          );
-          const view = await this.alerts.applyChange(m, locked, next, ctx, { photoId });
-          return {
-            status: 201,
-            body: {
-              id: photoId,
-              alertId,
-              altText: view.ficha.photoAltText ?? null,
-              variants,
-              alert: {
-                id: alertId,
-                status: view.status,
-                version: view.version,
-                revision: view.revision,
-                photoUrl: view.ficha.photoUrl ?? null,
+              photosWithdrawn: replaced.length,
+            });
+            return {
+              status: 201,
+              body: {
+                id: photoId,
+                alertId,
+                altText: view.ficha.photoAltText ?? null,
+                variants,
+                alert: {
+                  id: alertId,
+                  status: view.status,
+                  version: view.version,
+                  revision: view.revision,
+                  photoUrl: view.ficha.photoUrl ?? null,
+                },
               },
-            },
-          };
-        },
-      );
-    } catch (err) {
-      if (written) await this.storage.remove(written).catch(() => undefined);
-      throw err;
-    }
+            };
+          },
+        );
+      } catch (err) {
+        replaced.length = 0; // rolled back: those photos are still stored
+        if (written) await this.storage.remove(written).catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   /** Withdraws one photo: it stops being served, its files are deleted, the ficha points to the previous one. */

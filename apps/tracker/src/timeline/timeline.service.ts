@@ -86,6 +86,10 @@ export function labelFor(entry: Pick<TimelineEntry, 'eventType' | 'details'>): s
       return `Publicación fallida en ${String(entry.details.handle)}: ${PUBLICATION_FAILURE_LABELS[String(entry.details.reason)] ?? entry.details.reason}`;
     case PUBLICATION_EVENT_TYPES.withdrawn:
       return `Publicación retirada de ${String(entry.details.handle)}`;
+    case PUBLICATION_EVENT_TYPES.mayExist:
+      return `Publicación posiblemente hecha en ${String(entry.details.handle)} (envío sin respuesta, no encontrada aún): se trata como publicada y se retirará`;
+    case PUBLICATION_EVENT_TYPES.confirmedAbsent:
+      return `Sin publicación en ${String(entry.details.handle)}: se buscó ${String(entry.details.lookups)} veces y no existe`;
     case PUBLICATION_EVENT_TYPES.withdrawalDelayed:
       return `Retiro demorado en ${String(entry.details.handle)} (${String(entry.details.attempts)} intentos; se sigue reintentando)`;
     case PUBLICATION_EVENT_TYPES.accountAuthRevoked:

@@ -1,0 +1,447 @@
+import { AlertOutcome, PublicFicha } from '@alerta-rosa/contracts';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AccountRow } from '../accounts/account.registry';
+import { RemotePost } from '../channels/channel.adapter';
+import { PENDING_CHANNEL } from './fan-out.service';
+import { PublicationRow } from './publication.events';
+import { updateReturning } from './sql';
+
+/** A publication with its account, its alert's state and the ficha of its own version. */
+export interface LoadedPublication extends PublicationRow {
+  account: AccountRow;
+  alert_status: 'active' | 'deactivated';
+  ficha: PublicFicha;
+  outcome: AlertOutcome | null;
+  last_error: string | null;
+}
+
+/** A withdrawal round on one account, with the alert-level request when the alert is deactivated. */
+export interface WithdrawalRow {
+  alert_id: string;
+  account_id: string;
+  status: 'pending' | 'done';
+  attempts: number;
+  delayed_reported_at: Date | null;
+  cause_event_id: string;
+  correlation_id: string;
+}
+
+type Db = Pick<EntityManager, 'query'>;
+const LEASE = `clock_timestamp() + make_interval(secs => $3::float / 1000)`;
+/** Nothing of this publication may exist on the platform (the only state that may end failed/cancelled). */
+const NOTHING_MAY_EXIST = `send_started_at IS NULL AND remote_id IS NULL AND other_remote_ids = '{}'`;
+
+/**
+ * The SQL of publishing: publications (claims, sends, outcomes), their withdrawal rounds. Every change
+ * to a pending publication is made under the claim token of the lease its caller holds; a caller that
+ * lost the lease changes nothing (except to add a remote id it learned: a post that exists is a fact).
+ */
+@Injectable()
+export class PublicationRepository {
+  constructor(private readonly db: DataSource) {}
+
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async load(id: string, m: Db = this.db.manager): Promise<LoadedPublication | undefined> {
+    const [row] = await m.query(
+      `SELECT p.*, a.platform, a.handle, to_jsonb(a) AS account, al.status AS alert_status, al.outcome,
+              COALESCE(v.ficha, al.ficha) AS ficha
+         FROM dissemination.publications p
+         JOIN dissemination.accounts a ON a.id = p.account_id
+         JOIN dissemination.alerts al ON al.alert_id = p.alert_id
+         LEFT JOIN dissemination.alert_versions v ON v.alert_id = p.alert_id AND v.version = p.alert_version
+        WHERE p.id = $1`,
+      [id],
+    );
+    return row;
+  }
+
+  // ------------------------------------------------------------------ the lease
+
+  /** Takes the lease on a pending publication; refused while another claimant's lease is live. */
+  async claim(id: string, token: string, leaseMs: number): Promise<boolean> {
+    const rows = await updateReturning(
+      this.db.manager,
+      `UPDATE dissemination.publications SET claim_token = $2, claim_expires_at = ${LEASE}
+        WHERE id = $1 AND status = 'pending' AND (claim_token IS NULL OR claim_expires_at <= clock_timestamp())
+        RETURNING id`,
+      [id, token, leaseMs],
+    );
+    return rows.length === 1;
+  }
+
+  /** Status and how long the current lease still runs (ms, 0 when free or lapsed). */
+  async leaseState(id: string): Promise<{ status: string; remaining_ms: number } | undefined> {
+    const [row] = await this.db.query(
+      `SELECT status,
+              GREATEST(0, COALESCE(EXTRACT(EPOCH FROM claim_expires_at - clock_timestamp()) * 1000, 0))::int AS remaining_ms
+         FROM dissemination.publications WHERE id = $1`,
+      [id],
+    );
+    return row;
+  }
+
+  async renewLease(id: string, token: string, leaseMs: number): Promise<boolean> {
+    const rows = await updateReturning(
+      this.db.manager,
+      `UPDATE dissemination.publications SET claim_expires_at = ${LEASE}
+        WHERE id = $1 AND claim_token = $2 AND status = 'pending' RETURNING id`,
+      [id, token, leaseMs],
+    );
+    return rows.length === 1;
+  }
+
+  async release(id: string, token: string): Promise<void> {
+    await this.db.query(
+      `UPDATE dissemination.publications SET claim_token = NULL, claim_expires_at = NULL
+        WHERE id = $1 AND claim_token = $2`,
+      [id, token],
+    );
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /**
+   * Right before the create request: records that a send may post, if the caller still holds a live
+   * lease and the publication is still to be posted (not withdrawn meanwhile). Returns the attempt
+   * number, or null: do not send.
+   */
+  async startSend(id: string, token: string, leaseMs: number): Promise<number | null> {
+    const rows = await updateReturning<{ attempts: number }>(
+      this.db.manager,
+      `UPDATE dissemination.publications p
+          SET send_started_at = clock_timestamp(), send_ended_at = NULL, attempts = p.attempts + 1,
+              marker_misses = 0, last_marker_miss_at = NULL, duplicate_refused = false,
+              claim_expires_at = ${LEASE}
+         FROM dissemination.alerts a
+        WHERE p.id = $1 AND p.claim_token = $2 AND p.claim_expires_at > clock_timestamp()
+          AND p.status = 'pending' AND p.send_started_at IS NULL AND p.remote_id IS NULL
+          AND p.other_remote_ids = '{}' AND NOT p.retract
+          AND a.alert_id = p.alert_id AND (a.status = 'active' OR p.kind = 'located_notice')
+        RETURNING p.attempts`,
+      [id, token, leaseMs],
+    );
+    return rows[0]?.attempts ?? null;
+  }
+
+  /**
+   * The platform gave the new post's id. Kept whoever sends it: under the lease it is the remote id; from
+   * a caller whose lease lapsed (a second post was made) it joins other_remote_ids, which the withdrawal
+   * deletes too.
+   */
+  async recordRemoteId(id: string, token: string, remoteId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE dissemination.publications SET
+          remote_id = CASE WHEN remote_id IS NULL AND claim_token = $2 THEN $3 ELSE remote_id END,
+          other_remote_ids = CASE
+            WHEN (remote_id IS NULL AND claim_token = $2) OR remote_id = $3 OR $3 = ANY (other_remote_ids)
+              THEN other_remote_ids
+            ELSE array_append(other_remote_ids, $3) END
+        WHERE id = $1`,
+      [id, token, remoteId],
+    );
+  }
+
+  /** The send ended without an answer (timeout, reset, 5xx): it may have posted. */
+  async endSendAmbiguously(id: string, token: string, duplicateRefused = false): Promise<void> {
+    await this.db.query(
+      `UPDATE dissemination.publications
+          SET send_ended_at = clock_timestamp(), duplicate_refused = duplicate_refused OR $3
+        WHERE id = $1 AND claim_token = $2`,
+      [id, token, duplicateRefused],
+    );
+  }
+
+  /** This send certainly did not post (refused before creating), or its absence has been established. */
+  async clearSend(id: string, token: string): Promise<boolean> {
+    const rows = await updateReturning(
+      this.db.manager,
+      `UPDATE dissemination.publications
+          SET send_started_at = NULL, send_ended_at = NULL, marker_misses = 0, last_marker_miss_at = NULL,
+              duplicate_refused = false
+        WHERE id = $1 AND claim_token = $2 AND remote_id IS NULL AND other_remote_ids = '{}' AND NOT duplicate_refused
+        RETURNING id`,
+      [id, token],
+    );
+    return rows.length === 1;
+  }
+
+  /** A marker look-up found nothing; returns how many have so far. */
+  async recordMiss(id: string): Promise<number> {
+    const [row] = await updateReturning<{ marker_misses: number }>(
+      this.db.manager,
+      `UPDATE dissemination.publications
+          SET marker_misses = marker_misses + 1, last_marker_miss_at = clock_timestamp()
+        WHERE id = $1 RETURNING marker_misses`,
+      [id],
+    );
+    return row?.marker_misses ?? 0;
+  }
+
+  // ------------------------------------------------------------------ outcomes (in the caller's transaction)
+
+  async markPosted(
+    m: Db,
+    id: string,
+    token: string,
+    remote: RemotePost,
+    others: string[],
+    recovered: boolean,
+  ): Promise<{ posted_at: Date; attempts: number; retract: boolean; remote_id: string } | undefined> {
+    const [row] = await updateReturning<{
+      posted_at: Date;
+      attempts: number;
+      retract: boolean;
+      remote_id: string;
+    }>(
+      m,
+      `UPDATE dissemination.publications SET
+          status = 'posted',
+          remote_id = COALESCE(remote_id, $3),
+          remote_url = CASE WHEN remote_id IS NULL OR remote_id = $3 THEN $4 ELSE remote_url END,
+          other_remote_ids = ARRAY(
+            SELECT DISTINCT x FROM unnest(other_remote_ids || $5::text[] || ARRAY[$3::text]) AS x
+             WHERE x <> COALESCE(remote_id, $3)),
+          posted_at = clock_timestamp(), recovered = $6, claim_token = NULL, claim_expires_at = NULL
+        WHERE id = $1 AND status = 'pending' AND claim_token = $2
+        RETURNING posted_at, attempts, retract, remote_id`,
+      [id, token, remote.remoteId, remote.url, others, recovered],
+    );
+    return row;
+  }
+
+  async markMayExist(
+    m: Db,
+    id: string,
+    token: string,
+    reason: string,
+  ): Promise<{ may_exist_since: Date; attempts: number; retract: boolean } | undefined> {
+    const [row] = await updateReturning<{ may_exist_since: Date; attempts: number; retract: boolean }>(
+      m,
+      `UPDATE dissemination.publications
+          SET status = 'may_exist', may_exist_since = clock_timestamp(), last_error = $3,
+              claim_token = NULL, claim_expires_at = NULL
+        WHERE id = $1 AND status = 'pending' AND claim_token = $2
+        RETURNING may_exist_since, attempts, retract`,
+      [id, token, reason.slice(0, 500)],
+    );
+    return row;
+  }
+
+  /** Refused (undefined) if a send of it may have posted: such a publication is never "failed". */
+  async fail(
+    m: Db,
+    id: string,
+    token: string,
+    reason: string,
+    error: string,
+  ): Promise<{ attempts: number } | undefined> {
+    const [row] = await updateReturning<{ attempts: number }>(
+      m,
+      `UPDATE dissemination.publications
+          SET status = 'failed', failure_reason = $3, last_error = $4, failed_at = clock_timestamp(),
+              claim_token = NULL, claim_expires_at = NULL
+        WHERE id = $1 AND status = 'pending' AND claim_token = $2 AND ${NOTHING_MAY_EXIST}
+        RETURNING attempts`,
+      [id, token, reason, error.slice(0, 500)],
+    );
+    return row;
+  }
+
+  /** Refused (false) if a send of it may have posted. */
+  async cancel(id: string, token: string, why: string): Promise<boolean> {
+    const rows = await updateReturning(
+      this.db.manager,
+      `UPDATE dissemination.publications
+          SET status = 'cancelled', last_error = $3, claim_token = NULL, claim_expires_at = NULL
+        WHERE id = $1 AND status = 'pending' AND claim_token = $2 AND ${NOTHING_MAY_EXIST}
+        RETURNING id`,
+      [id, token, why],
+    );
+    return rows.length === 1;
+  }
+
+  /** The latest earlier post of the alert on the account that stays up (updates thread under it). */
+  async threadParent(
+    pub: PublicationRow,
+  ): Promise<{ status: 'pending' | 'posted'; remote_id: string | null } | undefined> {
+    const [prev] = await this.db.query(
+      `SELECT status, remote_id FROM dissemination.publications
+        WHERE alert_id = $1 AND account_id = $2 AND alert_version < $3 AND kind IN ('activation', 'update')
+          AND status IN ('pending', 'posted') AND NOT retract AND withdrawal_status = 'none'
+        ORDER BY alert_version DESC LIMIT 1`,
+      [pub.alert_id, pub.account_id, pub.alert_version],
+    );
+    return prev;
+  }
+
+  // ------------------------------------------------------------------ withdrawal
+
+  /**
+   * Makes sure the account's withdrawal round for the alert runs (again): a post to be withdrawn
+   * turned out to exist after the round had completed.
+   */
+  async reopenWithdrawal(m: Db, pub: PublicationRow): Promise<void> {
+    await m.query(
+      `INSERT INTO dissemination.withdrawals AS w (alert_id, account_id, cause_event_id, correlation_id)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (alert_id, account_id) DO UPDATE SET status = 'pending', completed_at = NULL, enqueued_at = NULL
+        WHERE w.status = 'done'`,
+      [pub.alert_id, pub.account_id, pub.cause_event_id, pub.correlation_id],
+    );
+    await m.query(`SELECT pg_notify($1, '')`, [PENDING_CHANNEL]);
+  }
+
+  async withdrawal(alertId: string, accountId: string): Promise<WithdrawalRow | undefined> {
+    const [w] = await this.db.query(
+      `SELECT w.alert_id, w.account_id, w.status, w.attempts, w.delayed_reported_at,
+              COALESCE(w.cause_event_id, aw.cause_event_id, p.cause_event_id) AS cause_event_id,
+              COALESCE(w.correlation_id, aw.correlation_id, p.correlation_id) AS correlation_id
+         FROM dissemination.withdrawals w
+         LEFT JOIN dissemination.alert_withdrawals aw ON aw.alert_id = w.alert_id
+         LEFT JOIN LATERAL (SELECT cause_event_id, correlation_id FROM dissemination.publications
+                             WHERE alert_id = w.alert_id ORDER BY alert_version DESC LIMIT 1) p ON true
+        WHERE w.alert_id = $1 AND w.account_id = $2`,
+      [alertId, accountId],
+    );
+    return w;
+  }
+
+  /** What the round must take down on the account: every post to retract that exists or may exist. */
+  async toRetract(alertId: string, accountId: string): Promise<PublicationRow[]> {
+    return this.db.query(
+      `SELECT p.*, a.platform, a.handle FROM dissemination.publications p
+         JOIN dissemination.accounts a ON a.id = p.account_id
+        WHERE p.alert_id = $1 AND p.account_id = $2 AND p.retract AND p.withdrawal_status = 'none'
+          AND p.status IN ('pending', 'posted', 'may_exist')
+        ORDER BY p.alert_version DESC`,
+      [alertId, accountId],
+    );
+  }
+
+  /** Taken down (the recorded post, or the one found by its marker). */
+  async markWithdrawn(
+    m: Db,
+    id: string,
+    foundRemoteId: string | null,
+  ): Promise<{ withdrawn_at: Date; remote_id: string } | undefined> {
+    const [row] = await updateReturning<{ withdrawn_at: Date; remote_id: string }>(
+      m,
+      `UPDATE dissemination.publications
+          SET withdrawal_status = 'withdrawn', withdrawn_at = clock_timestamp(), remote_id = COALESCE(remote_id, $2)
+        WHERE id = $1 AND withdrawal_status = 'none' RETURNING withdrawn_at, remote_id`,
+      [id, foundRemoteId],
+    );
+    return row;
+  }
+
+  /** A post that may have existed was looked for enough, after the platform's lag: not there. */
+  async markAbsent(m: Db, id: string): Promise<{ withdrawn_at: Date; marker_misses: number } | undefined> {
+    const [row] = await updateReturning<{ withdrawn_at: Date; marker_misses: number }>(
+      m,
+      `UPDATE dissemination.publications SET withdrawal_status = 'absent', withdrawn_at = clock_timestamp()
+        WHERE id = $1 AND withdrawal_status = 'none' AND status = 'may_exist' AND remote_id IS NULL
+          AND other_remote_ids = '{}' RETURNING withdrawn_at, marker_misses`,
+      [id],
+    );
+    return row;
+  }
+
+  /** Closes the account's round unless something to retract is still up or unsettled. */
+  async completeAccountRound(m: Db, alertId: string, accountId: string): Promise<boolean> {
+    const rows = await updateReturning(
+      m,
+      `UPDATE dissemination.withdrawals w SET status = 'done', completed_at = clock_timestamp()
+        WHERE w.alert_id = $1 AND w.account_id = $2 AND w.status = 'pending'
+          AND NOT EXISTS (SELECT 1 FROM dissemination.publications p
+                           WHERE p.alert_id = w.alert_id AND p.account_id = w.account_id AND p.retract
+                             AND p.withdrawal_status = 'none' AND p.status IN ('pending', 'posted', 'may_exist'))
+        RETURNING w.account_id`,
+      [alertId, accountId],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * The deactivated alert's withdrawal is complete when no account's round is pending: returns the figures
+   * for AlertWithdrawalCompleted once (serialised by a row lock), or undefined.
+   */
+  async completeAlertWithdrawal(
+    m: Db,
+    alertId: string,
+  ): Promise<
+    | {
+        folio: string;
+        outcome: string;
+        accounts: number;
+        posts: number;
+        requestedAt: Date;
+        completedAt: Date;
+      }
+    | undefined
+  > {
+    const [aw] = await m.query(
+      `SELECT * FROM dissemination.alert_withdrawals WHERE alert_id = $1 FOR UPDATE`,
+      [alertId],
+    );
+    if (!aw || aw.completed_at) return undefined;
+    const [left] = await m.query(
+      `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*)::int AS accounts
+         FROM dissemination.withdrawals WHERE alert_id = $1`,
+      [alertId],
+    );
+    if (left.pending > 0) return undefined;
+    const [{ folio }] = await m.query(`SELECT folio FROM dissemination.alerts WHERE alert_id = $1`, [
+      alertId,
+    ]);
+    const [{ n }] = await m.query(
+      `SELECT count(*)::int AS n FROM dissemination.publications WHERE alert_id = $1 AND withdrawal_status = 'withdrawn'`,
+      [alertId],
+    );
+    const [{ now }] = await updateReturning(
+      m,
+      `UPDATE dissemination.alert_withdrawals SET completed_at = clock_timestamp() WHERE alert_id = $1 RETURNING completed_at AS now`,
+      [alertId],
+    );
+    return {
+      folio,
+      outcome: aw.outcome,
+      accounts: left.accounts,
+      posts: n,
+      requestedAt: new Date(aw.requested_at),
+      completedAt: new Date(now),
+    };
+  }
+
+  /** Counts a failed attempt; returns the count when it is the one that must be reported (once). */
+  async recordWithdrawalFailure(
+    m: Db,
+    alertId: string,
+    accountId: string,
+    error: string,
+    reportAfter: number,
+  ): Promise<number | undefined> {
+    const [r] = await updateReturning<{ attempts: number; delayed_reported_at: Date | null }>(
+      m,
+      `UPDATE dissemination.withdrawals SET attempts = attempts + 1, last_error = $3
+        WHERE alert_id = $1 AND account_id = $2 RETURNING attempts, delayed_reported_at`,
+      [alertId, accountId, error],
+    );
+    if (!r || r.delayed_reported_at || r.attempts < reportAfter) return undefined;
+    await m.query(
+      `UPDATE dissemination.withdrawals SET delayed_reported_at = clock_timestamp() WHERE alert_id = $1 AND account_id = $2`,
+      [alertId, accountId],
+    );
+    return r.attempts;
+  }
+
+  async folio(m: Db, alertId: string): Promise<string> {
+    const [{ folio }] = await m.query(`SELECT folio FROM dissemination.alerts WHERE alert_id = $1`, [
+      alertId,
+    ]);
+    return folio;
+  }
+}

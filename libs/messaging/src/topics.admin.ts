@@ -12,6 +12,10 @@ export function allPhysicalTopics(prefix: string): string[] {
   return ALL_TOPICS.flatMap((t) => [physicalTopic(prefix, t), physicalTopic(prefix, dlqTopic(t))]);
 }
 
+function isDlqTopic(physical: string): boolean {
+  return physical.endsWith(dlqTopic(''));
+}
+
 /**
  * Creates the topics up front (the broker's auto-creation is off). Idempotent: existing topics are kept.
  * Dead-letter topics get the same partitioning so a poisoned message keeps its key's partition.
@@ -41,7 +45,12 @@ export async function ensureTopics(
               topic,
               numPartitions: settings.partitions,
               replicationFactor: settings.replicationFactor,
-              configEntries: [{ name: 'min.insync.replicas', value: '1' }],
+              configEntries: [
+                { name: 'min.insync.replicas', value: '1' },
+                // Event topics are the system's record: kept for ever, so the tracker can be rebuilt
+                // from them (npm run tracker:rebuild). Dead-letter topics keep the broker's default.
+                ...(isDlqTopic(topic) ? [] : [{ name: 'retention.ms', value: '-1' }]),
+              ],
             })),
           })
           .catch((err: { type?: string }) => {

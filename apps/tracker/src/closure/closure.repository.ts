@@ -93,16 +93,16 @@ export class ClosureRepository {
     );
   }
 
-  /** Deactivated alerts past the overdue threshold that the tracker has neither closed nor flagged yet. */
-  async overdueCandidates(sql: Sql, afterSeconds: number, limit = 50): Promise<string[]> {
+  /** Deactivated alerts already past the overdue threshold at `at` that the tracker has neither closed nor flagged. */
+  async overdueCandidates(sql: Sql, afterSeconds: number, at: Date, limit = 50): Promise<string[]> {
     const rows = await sql.query<{ alert_id: string }>(
       `SELECT a.alert_id FROM tracker.alerts a
         WHERE a.status = 'deactivated' AND a.closure_overdue_at IS NULL
-          AND a.deactivated_at < clock_timestamp() - make_interval(secs => $1)
+          AND a.deactivated_at < $1::timestamptz - make_interval(secs => $2)
           AND NOT EXISTS (SELECT 1 FROM tracker.closure_decisions d WHERE d.alert_id = a.alert_id)
-        ORDER BY a.deactivated_at LIMIT $2
+        ORDER BY a.deactivated_at LIMIT $3
         FOR UPDATE OF a SKIP LOCKED`,
-      [afterSeconds, limit],
+      [at, afterSeconds, limit],
     );
     return rows.map((r) => r.alert_id);
   }

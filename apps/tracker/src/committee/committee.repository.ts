@@ -350,7 +350,7 @@ export class CommitteeRepository {
               count(*) FILTER (WHERE p.posted_at IS NULL AND p.failed_at IS NOT NULL)::int AS failed,
               count(*) FILTER (WHERE p.with_image AND p.posted_at IS NOT NULL)::int AS photo_posts,
               count(*) FILTER (WHERE p.withdrawn_at IS NOT NULL)::int AS withdrawn,
-              count(*) FILTER (WHERE p.withdrawn_at IS NULL
+              count(*) FILTER (WHERE f.deactivated_at IS NOT NULL AND p.withdrawn_at IS NULL
                                  AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL)))::int AS still_up,
               round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ${secs('f.deactivated_at', 'p.withdrawn_at')}))::numeric, 3)::float8 AS withdrawal_median,
               round((percentile_cont(0.9) WITHIN GROUP (ORDER BY ${secs('f.deactivated_at', 'p.withdrawn_at')}))::numeric, 3)::float8 AS withdrawal_p90,

@@ -36,14 +36,14 @@ const STATS =
 const platformNames: Record<string, string> = {
   X: 'X',
   Facebook: 'Facebook',
-  Webhook: 'webhooks de aliados',
+  Webhook: 'aliados',
 };
 
 function publicationDefs(): FigureDefinition[] {
   const defs: FigureDefinition[] = [
     {
       key: 'activatedToFirstPublication',
-      label: 'Activación → primera publicación',
+      label: 'De la activación a la primera publicación',
       counts: `Tiempo desde la activación hasta la primera publicación exitosa de la ficha de activación en cualquiera de las cuentas oficiales. ${PERIOD_RULE} ${STATS}`,
       excludes: 'Alertas sin ninguna publicación exitosa de la ficha (sin_publicacion).',
       openAlerts: 'Se incluyen: la publicación ocurre al activar.',
@@ -51,7 +51,7 @@ function publicationDefs(): FigureDefinition[] {
     },
     {
       key: 'activatedToLastPublication',
-      label: 'Activación → última publicación',
+      label: 'De la activación a la última publicación',
       counts: `Tiempo desde la activación hasta la última publicación exitosa de la ficha de activación (la cuenta más lenta). ${PERIOD_RULE} ${STATS}`,
       excludes: 'Alertas sin ninguna publicación exitosa de la ficha (sin_publicacion).',
       openAlerts:
@@ -66,8 +66,8 @@ function publicationDefs(): FigureDefinition[] {
     ]) {
       defs.push({
         key: `activatedTo${edge}Publication${p}`,
-        label: `Activación → ${es} publicación en ${platformNames[p]}`,
-        counts: `Como «Activación → ${es} publicación», solo con las cuentas de ${platformNames[p]}. ${PERIOD_RULE} ${STATS}`,
+        label: `De la activación a la ${es} publicación en ${platformNames[p]}`,
+        counts: `Como «De la activación a la ${es} publicación», solo con las cuentas de ${p === 'Webhook' ? 'medios aliados (webhook)' : platformNames[p]}. ${PERIOD_RULE} ${STATS}`,
         excludes: `Alertas sin publicación exitosa en ${platformNames[p]} (sin_publicacion).`,
         openAlerts: 'Se incluyen.',
         unit: 'segundos',
@@ -81,7 +81,7 @@ function publicationDefs(): FigureDefinition[] {
 export const ALERT_DURATIONS: FigureDefinition[] = [
   {
     key: 'reportedToActivated',
-    label: 'Reporte → activación',
+    label: 'Del reporte a la activación',
     counts: `Tiempo desde que la familia reportó la desaparición hasta la activación de la alerta. Es el único tiempo que parte del reporte: los demás parten de la activación y nunca se mezclan. ${PERIOD_RULE} ${STATS}`,
     excludes: 'Nada: toda alerta activada tiene ambos momentos.',
     openAlerts: 'Se incluyen (ambos momentos ya ocurrieron).',
@@ -90,7 +90,7 @@ export const ALERT_DURATIONS: FigureDefinition[] = [
   ...publicationDefs(),
   {
     key: 'activatedToLocated',
-    label: 'Activación → localización',
+    label: 'De la activación a la localización',
     counts: `Tiempo desde la activación hasta la desactivación con resultado «localizada con vida» o «localizada sin vida» (el momento en que se registra la localización). ${PERIOD_RULE} ${STATS}`,
     excludes:
       'Alertas canceladas (cancelada) y alertas aún activas (abierta); estas últimas se cuentan aparte en «excluidas».',
@@ -100,15 +100,15 @@ export const ALERT_DURATIONS: FigureDefinition[] = [
   },
   {
     key: 'reportedToLocated',
-    label: 'Reporte → localización',
-    counts: `Tiempo desde el reporte de la desaparición hasta la localización; se da aparte de «Activación → localización» para no confundir el tiempo de reporte con el de la alerta. ${PERIOD_RULE} ${STATS}`,
+    label: 'Del reporte a la localización',
+    counts: `Tiempo desde el reporte de la desaparición hasta la localización; se da aparte de «De la activación a la localización» para no confundir el tiempo de reporte con el de la alerta. ${PERIOD_RULE} ${STATS}`,
     excludes: 'Alertas canceladas (cancelada) y aún activas (abierta).',
     openAlerts: 'Se excluyen y se informan.',
     unit: 'segundos',
   },
   {
     key: 'locatedToLastPhotoWithdrawn',
-    label: 'Localización → retiro de la última fotografía',
+    label: 'De la localización al retiro de la última fotografía',
     counts: `Tiempo desde la localización hasta que se retiró la última publicación que llevaba su fotografía, en cualquier cuenta. ${PERIOD_RULE} ${STATS}`,
     excludes:
       'Alertas canceladas (cancelada), aún activas (abierta), sin publicaciones con fotografía (sin_foto) y con alguna publicación con fotografía aún sin retiro confirmado (retiro_pendiente).',
@@ -117,7 +117,7 @@ export const ALERT_DURATIONS: FigureDefinition[] = [
   },
   {
     key: 'deactivatedToClosed',
-    label: 'Desactivación → cierre',
+    label: 'De la desactivación al cierre',
     counts: `Tiempo desde la desactivación (cualquier resultado) hasta el cierre: decidido por el sistema cuando el retiro quedó confirmado en todas las cuentas y todas las tareas quedaron concluidas o canceladas, o cerrado manualmente por la administración. ${PERIOD_RULE} ${STATS}`,
     excludes: 'Alertas aún activas (abierta) y desactivadas aún sin cierre (sin_cerrar).',
     openAlerts: 'Se excluyen y se informan.',
@@ -129,7 +129,7 @@ export const ALERT_DURATIONS: FigureDefinition[] = [
 export const TASK_DURATIONS: FigureDefinition[] = [
   {
     key: 'taskAcknowledgement',
-    label: 'Asignación de tarea → acuse de recibo',
+    label: 'De la asignación de la tarea al acuse de recibo',
     counts: `Tiempo desde que se asignó cada tarea del PSO a su área hasta su acuse de recibo, sobre todas las tareas de las alertas del periodo. ${STATS}`,
     excludes: 'Tareas sin acuse (sin_acuse): canceladas antes del acuse o aún esperándolo.',
     openAlerts: 'Sus tareas con acuse se incluyen.',
@@ -137,7 +137,7 @@ export const TASK_DURATIONS: FigureDefinition[] = [
   },
   {
     key: 'taskCompletion',
-    label: 'Asignación de tarea → conclusión',
+    label: 'De la asignación de la tarea a su conclusión',
     counts: `Tiempo desde la asignación de cada tarea hasta que su área la marcó concluida. ${STATS}`,
     excludes: 'Tareas no concluidas (no_concluida): canceladas al desactivar la alerta o aún abiertas.',
     openAlerts: 'Sus tareas concluidas se incluyen.',
@@ -186,7 +186,7 @@ export const OTHER_FIGURES: FigureDefinition[] = [
   {
     key: 'accounts.withdrawal',
     label: 'Tiempo de retiro por cuenta',
-    counts: `Por cuenta oficial: tiempo desde la desactivación de la alerta hasta el retiro de cada publicación que llevaba su fotografía. ${STATS} «Sin retirar» cuenta las publicaciones con fotografía aún en línea.`,
+    counts: `Por cuenta oficial: tiempo desde la desactivación de la alerta hasta el retiro de cada publicación que llevaba su fotografía. ${STATS} «Sin retirar» cuenta las publicaciones con fotografía de alertas ya desactivadas que siguen en línea o pueden existir.`,
     excludes:
       'Publicaciones sin fotografía (no se retiran) y publicaciones aún sin retirar (se informan aparte).',
     openAlerts: 'Las alertas aún activas no tienen retiros.',

@@ -88,16 +88,16 @@ export class PeriodReportRenderer {
     const [histLocated, histWithdrawn, byRegion, byArea] = await Promise.all([
       renderSvg(
         durationHistogram(
-          'Distribución: activación → localización',
-          input.activatedToLocated.map((s) => s / 3_600),
-          'Horas desde la activación',
+          'Distribución: de la activación a la localización',
+          input.activatedToLocated,
+          'desde la activación',
         ),
       ),
       renderSvg(
         durationHistogram(
-          'Distribución: localización → retiro de la última fotografía',
-          input.locatedToLastPhotoWithdrawn.map((s) => s / 3_600),
-          'Horas desde la localización',
+          'Distribución: de la localización al retiro de la última fotografía',
+          input.locatedToLastPhotoWithdrawn,
+          'desde la localización',
         ),
       ),
       renderSvg(outcomesByRegion(regionRows)),
@@ -221,7 +221,7 @@ export class PeriodReportRenderer {
       table(
         ['Tiempo', 'n', 'Mediana', 'Percentil 90', 'Excluidas (motivo)'],
         Object.keys(d).map(durationRow),
-        ['*', 30, 60, 60, 130],
+        ['*', 25, 55, 55, 110],
       ),
       table(
         ['Ventana', 'Localizadas a tiempo', 'Alertas que pueden juzgarse', 'Proporción', 'Excluidas'],

@@ -26,14 +26,17 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Histogram of one duration over the period's alerts (hours). */
-export function durationHistogram(title: string, hours: number[], xTitle: string): TopLevelSpec {
+/** Histogram of one duration over the period's alerts, in hours (or minutes when all are short). */
+export function durationHistogram(title: string, seconds: number[], since: string): TopLevelSpec {
+  const inHours = Math.max(0, ...seconds) > 3 * 3_600;
+  const values = seconds.map((s) => (inHours ? s / 3_600 : s / 60));
+  const xTitle = `${inHours ? 'Horas' : 'Minutos'} ${since}`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     width: 460,
     height: 150,
-    data: { values: hours.map((h) => ({ h })) },
+    data: { values: values.map((h) => ({ h })) },
     mark: { type: 'bar', color: '#c2185b' },
     encoding: {
       x: { field: 'h', type: 'quantitative', bin: { maxbins: 24 }, title: xTitle },

@@ -430,7 +430,8 @@ describe('committee figures on a fixture of 22 alerts (events written to the top
           for (const t of offsets) {
             const ends = await a.fetchTopicOffsets(t.topic);
             for (const p of t.partitions)
-              behind += Number(ends.find((e) => e.partition === p.partition)!.high) - Number(p.offset);
+              behind +=
+                Number(ends.find((e) => e.partition === p.partition)!.high) - Math.max(0, Number(p.offset));
           }
           return behind;
         });

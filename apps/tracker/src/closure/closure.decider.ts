@@ -32,7 +32,9 @@ export class ClosureDecider {
   /** Called in the inbox transaction after the projection applied an event. */
   async afterProjection(m: EntityManager, result: ProjectionResult): Promise<void> {
     for (const a of result.alerts) {
-      if (a.status !== 'deactivated') continue;
+      // Most events after a deactivation leave a condition unmet: no query for those.
+      if (a.status !== 'deactivated' || a.closed) continue;
+      if (!a.withdrawalCompleted || !a.coordinationStoodDown || !a.tasksClosed) continue;
       const cause = [...result.applied].reverse().find((e) => e.alertId === a.alertId);
       await this.evaluate(m, a.alertId, cause);
     }

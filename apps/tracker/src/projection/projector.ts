@@ -157,6 +157,11 @@ const ALERT_STATUS = (r: string, x: string) => `CASE
   WHEN COALESCE(${r}.activated_at, ${x}.activated_at) IS NOT NULL THEN 'active'
   ELSE 'unknown' END`;
 
+/** What the closure rule needs to know, after an event, to tell whether it is worth a closer look. */
+const ALERT_RETURNING = `alert_id, status, closed_at IS NOT NULL AS closed,
+  withdrawal_completed_at IS NOT NULL AS withdrawal_completed,
+  coordination_stood_down_at IS NOT NULL AS coordination_stood_down, tasks_closed >= tasks_total AS tasks_closed`;
+
 function upsertSql(schema: string, table: string, columns: Column[], withStatus = false): string {
   const names = columns.map(([n]) => n);
   const keys = columns.filter(([, , m]) => m === 'key').map(([n]) => n);
@@ -167,9 +172,10 @@ function upsertSql(schema: string, table: string, columns: Column[], withStatus 
   const selectCols = withStatus
     ? [...names.map((n) => `x.${n}`), ALERT_STATUS('x', 'x')]
     : names.map((n) => `x.${n}`);
+  const returning = withStatus ? ` RETURNING ${ALERT_RETURNING}` : '';
   return `INSERT INTO ${qualified(schema, table)} AS t (${insertCols.join(', ')})
     SELECT ${selectCols.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${record})
-    ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${sets.join(', ')}${withStatus ? ' RETURNING alert_id, status' : ''}`;
+    ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${sets.join(', ')}${returning}`;
 }
 
 /** Folds several facts about one row into one (same merges as the SQL, so a batch equals one-by-one). */
@@ -271,11 +277,21 @@ function rowsFor(map: Map<string, Row>, columns: Column[]): Row[] {
     );
 }
 
+export interface AlertAfterProjection {
+  alertId: string;
+  status: string;
+  /** Closure conditions that need no further query (the photo posts need one). */
+  closed: boolean;
+  withdrawalCompleted: boolean;
+  coordinationStoodDown: boolean;
+  tasksClosed: boolean;
+}
+
 export interface ProjectionResult {
   /** Events that were new (not already on the timeline). */
   applied: Envelope[];
   /** Alerts whose facts changed, with their status afterwards. */
-  alerts: { alertId: string; status: string }[];
+  alerts: AlertAfterProjection[];
 }
 
 /**
@@ -335,12 +351,20 @@ export class Projector {
     }
     const batch = new Batch();
     for (const e of applied) this.fold(batch, e);
-    const alerts: { alertId: string; status: string }[] = [];
+    const alerts: AlertAfterProjection[] = [];
     if (batch.alerts.size) {
-      const rows = await sql.query<{ alert_id: string; status: string }>(this.alertsSql, [
+      const rows = await sql.query<Record<string, any>>(this.alertsSql, [
         JSON.stringify(rowsFor(batch.alerts, ALERT_COLUMNS)),
       ]);
-      for (const r of rows) alerts.push({ alertId: r.alert_id, status: r.status });
+      for (const r of rows)
+        alerts.push({
+          alertId: r.alert_id,
+          status: r.status,
+          closed: r.closed,
+          withdrawalCompleted: r.withdrawal_completed,
+          coordinationStoodDown: r.coordination_stood_down,
+          tasksClosed: r.tasks_closed,
+        });
     }
     if (batch.publications.size)
       await sql.query(this.publicationsSql, [

@@ -181,6 +181,7 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildRepor
     let undecodable = 0;
     let failed = 0;
     const started = performance.now();
+    const buffer: Envelope[] = [];
     const apply = async (events: Envelope[]) => {
       if (!events.length) return;
       try {
@@ -212,34 +213,43 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildRepor
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
       let finish: () => void = () => undefined;
-      const done = new Promise<void>((resolve) => (finish = resolve));
+      let fail: (err: Error) => void = () => undefined;
+      const done = new Promise<void>((resolve, reject) => {
+        finish = resolve;
+        fail = reject;
+      });
+      consumer.on(consumer.events.CRASH, (e) =>
+        fail(new Error(`rebuild consumer crashed: ${String(e.payload.error)}`)),
+      );
       await consumer.run({
         autoCommit: false,
-        eachBatchAutoResolve: false,
+        eachBatchAutoResolve: true, // a batch not resolved would be fetched again
         eachBatch: async ({ batch, heartbeat }) => {
           const key = `${batch.topic}/${batch.partition}`;
           const stop = pending.get(key);
           if (stop === undefined) return;
-          let events: Envelope[] = [];
+          // Events of several fetches share a transaction (the projection does not depend on how
+          // events are batched or how partitions interleave; each partition keeps its order).
           for (const m of batch.messages) {
             if (Number(m.offset) >= stop) break;
             messages++;
             try {
-              events.push(decodeEvent(m.value));
+              buffer.push(decodeEvent(m.value));
             } catch {
               undecodable++;
             }
-            if (events.length >= batchSize) {
-              await apply(events);
-              events = [];
+            if (buffer.length >= batchSize) {
+              await apply(buffer.splice(0));
               await heartbeat();
             }
           }
-          await apply(events);
           const last = Number(batch.messages[batch.messages.length - 1]?.offset ?? -1);
           if (last + 1 >= stop) {
             pending.delete(key);
-            if (pending.size === 0) finish();
+            if (pending.size === 0) {
+              await apply(buffer.splice(0));
+              finish();
+            }
           }
         },
       });

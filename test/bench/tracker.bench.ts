@@ -252,7 +252,6 @@ async function rawConsume(stack: TestStack): Promise<{ messages: number; seconds
   return { messages, seconds };
 }
 
-process.on('beforeExit', () => console.log('(event loop drained: a promise never settled)'));
 main().catch((err) => {
   console.error(err);
   process.exit(1);

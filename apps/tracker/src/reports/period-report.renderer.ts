@@ -51,7 +51,7 @@ function table(headers: string[], rows: Cell[][], widths?: (string | number)[]) 
     },
     layout: 'lightHorizontalLines',
     fontSize: 8,
-    margin: [0, 4, 0, 12],
+    margin: [0, 8, 0, 4],
   };
 }
 

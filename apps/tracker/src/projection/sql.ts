@@ -5,12 +5,36 @@ export interface Sql {
   query<T = Record<string, any>>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
+interface PgClient {
+  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * The projection's statements run for every event: as named (prepared) statements, PostgreSQL parses and
+ * plans each once per connection instead of on every event.
+ */
+function prepared(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `tracker_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /** A TypeORM transaction as Sql (rows of SELECT and of INSERT/UPDATE … RETURNING alike). */
-export function sqlOf(manager: EntityManager): Sql {
+export function sqlOf(manager: EntityManager, prepare = false): Sql {
   return {
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
-      if (!manager.queryRunner) throw new Error('sqlOf needs a transactional EntityManager');
-      const result = await manager.queryRunner.query(text, params, true);
+      const runner = manager.queryRunner;
+      if (!runner) throw new Error('sqlOf needs a transactional EntityManager');
+      const client = (runner as unknown as { databaseConnection?: PgClient }).databaseConnection;
+      if (prepare && client) {
+        return (await client.query({ name: prepared(text), text, values: params })).rows as T[];
+      }
+      const result = await runner.query(text, params, true);
       return (result.records ?? []) as T[];
     },
   };

@@ -117,7 +117,7 @@ export class TimelineService {
    * then lets the closure rule look at the alert if the event could have closed it.
    */
   async record(m: EntityManager, event: Envelope): Promise<void> {
-    const result = await this.projector.apply(sqlOf(m), [event]);
+    const result = await this.projector.apply(sqlOf(m, true), [event]);
     await this.closure.afterProjection(m, result);
   }
 

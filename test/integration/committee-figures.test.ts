@@ -164,9 +164,15 @@ describe('committee figures on a fixture of 22 alerts (events written to the top
   });
 
   const period = async (q = query) => {
-    const res = await stack.http('tracker', 'GET', `/api/v1/committee/period?${q}`);
+    // Computed every time (no-cache): what is checked is the computation, not a cached answer.
+    const res = await stack.http('tracker', 'GET', `/api/v1/committee/period?${q}`, undefined, {
+      authorization: `Bearer ${stack.token('comite')}`,
+      'cache-control': 'no-cache',
+    });
     expect(res.status).toBe(200);
-    return res.body;
+    expect(res.body.cached).toBe(false);
+    const { cached: _c, ...figures } = res.body;
+    return figures;
   };
 
   it('counts alerts by outcome, region and municipality, and shares located within 24 h and 72 h, as computed by hand', async () => {
@@ -312,6 +318,14 @@ describe('committee figures on a fixture of 22 alerts (events written to the top
       stillUp: 1,
       withdrawal: { n: 16, median: 120, p90: 120 },
     });
+  });
+
+  it('serves the same figures again while nothing changed', async () => {
+    const ask = () => stack.http('tracker', 'GET', `/api/v1/committee/period?${query}&outcome=cancelada`);
+    const first = (await ask()).body;
+    const again = (await ask()).body;
+    expect(again.cached).toBe(true);
+    expect({ ...again, cached: false }).toEqual(first.cached ? { ...first, cached: false } : first);
   });
 
   it('filters by outcome, region, municipality, AVGM, minor and activating body; refuses bad filters with 400', async () => {

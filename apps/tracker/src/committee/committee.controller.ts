@@ -1,5 +1,5 @@
 import { Roles } from '@alerta-rosa/auth';
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query } from '@nestjs/common';
 import { alertIdPipe } from '../timeline/timeline.controller';
 import { parseCommitteeQuery } from './committee.query';
 import { CommitteeService } from './committee.service';
@@ -27,8 +27,10 @@ export class CommitteeController {
 
   /** The period's figures: counts, median and p90 of every duration, shares, accounts, areas. */
   @Get('period')
-  period(@Query() query: Record<string, unknown>) {
+  period(@Query() query: Record<string, unknown>, @Headers('cache-control') cacheControl?: string) {
     const { limit: _l, offset: _o, ...rest } = query;
-    return this.committee.period(parseCommitteeQuery(rest, this.geography));
+    const filters = parseCommitteeQuery(rest, this.geography);
+    const key = JSON.stringify(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return this.committee.periodCached(key, filters, /no-cache/i.test(cacheControl ?? ''));
   }
 }

@@ -95,14 +95,16 @@ function durationColumns(defs: DurationSql[]): string {
     .join(',\n');
 }
 
+/** Median and p90 in one sort: percentile_cont over an array of fractions. */
+const pct = (expr: string) => `percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY ${expr})`;
+
 function durationAggregates(defs: DurationSql[]): string {
   return defs
     .map((d) => {
       const c = col(d.key);
       return [
         `count(${c})::int AS "n_${d.key}"`,
-        `round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}))::numeric, 3)::float8 AS "median_${d.key}"`,
-        `round((percentile_cont(0.9) WITHIN GROUP (ORDER BY ${c}))::numeric, 3)::float8 AS "p90_${d.key}"`,
+        `${pct(c)} AS "pct_${d.key}"`,
         `count(*) FILTER (WHERE ${c} IS NULL)::int AS "excluded_${d.key}"`,
         ...d.reasons.map(
           ([r]) =>
@@ -111,6 +113,18 @@ function durationAggregates(defs: DurationSql[]): string {
       ].join(', ');
     })
     .join(',\n');
+}
+
+/** Seconds rounded to the millisecond (null stays null). */
+const ms3 = (v: number | null | undefined) =>
+  v === null || v === undefined ? null : Math.round(v * 1000) / 1000;
+
+/** [median, p90] of a percentile array column. */
+export function medianP90(v: (number | null)[] | null | undefined): {
+  median: number | null;
+  p90: number | null;
+} {
+  return { median: ms3(v?.[0]), p90: ms3(v?.[1]) };
 }
 
 export interface DurationFigure {
@@ -127,8 +141,7 @@ function readDurations(row: Record<string, any>, defs: DurationSql[]): Record<st
       d.key,
       {
         n: row[`n_${d.key}`],
-        median: row[`median_${d.key}`],
-        p90: row[`p90_${d.key}`],
+        ...medianP90(row[`pct_${d.key}`]),
         excluded: row[`excluded_${d.key}`],
         excludedReasons: Object.fromEntries(d.reasons.map(([r]) => [r, row[`x_${d.key}_${r}`]])),
       },
@@ -136,16 +149,22 @@ function readDurations(row: Record<string, any>, defs: DurationSql[]): Record<st
   );
 }
 
-/** The alerts of the period with their photo posts still up (CTE f). */
-function alertsCte(f: CommitteeFilters): { sql: string; params: unknown[] } {
+/** Posts that carried her photo (or may exist) and are not withdrawn, per alert: few rows (partial index). */
+const PHOTO_UP = `(SELECT p.alert_id, count(*)::int AS n FROM tracker.publications p
+   WHERE p.withdrawn_at IS NULL AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL))
+   GROUP BY p.alert_id)`;
+
+/** The alerts of the period as CTE f: with their photo posts still up, or only what joins need (light). */
+function alertsCte(f: CommitteeFilters, light = false): { sql: string; params: unknown[] } {
   const { where, params } = alertFilterSql(f, 'a');
   return {
-    sql: `f AS (
-      SELECT a.*,
-             (SELECT count(*)::int FROM tracker.publications p
-               WHERE p.alert_id = a.alert_id AND p.withdrawn_at IS NULL
-                 AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL))) AS photo_up
-        FROM tracker.alerts a WHERE ${where})`,
+    sql: light
+      ? `f AS (SELECT a.alert_id, a.activated_at, a.deactivated_at, a.outcome, a.region_id, a.municipality_code,
+                      a.municipality_name, a.avgm, a.folio
+                 FROM tracker.alerts a WHERE ${where})`
+      : `f AS (SELECT a.*, COALESCE(up.n, 0) AS photo_up
+                 FROM tracker.alerts a LEFT JOIN ${PHOTO_UP} up ON up.alert_id = a.alert_id
+                WHERE ${where})`,
     params,
   };
 }
@@ -278,7 +297,7 @@ export class CommitteeRepository {
   }
 
   async tasks(sql: Sql, f: CommitteeFilters): Promise<TaskRow[]> {
-    const cte = alertsCte(f);
+    const cte = alertsCte(f, true);
     return sql.query<TaskRow>(
       `WITH ${cte.sql}
        SELECT f.folio, t.alert_id, t.task_id, t.step_id, t.area_id, t.area_name, t.assigned_at, t.ack_due_at,
@@ -292,98 +311,148 @@ export class CommitteeRepository {
     );
   }
 
-  /** The period's figures over its alerts, in one read. */
-  async period(sql: Sql, f: CommitteeFilters, asOf: Date) {
+  /**
+   * The period's figures over its alerts. The independent reads run at once when several executors are
+   * given (connections sharing one snapshot, see CommitteeService), one after the other otherwise.
+   */
+  async period(sqls: Sql[], f: CommitteeFilters, asOf: Date) {
     const cte = alertsCte(f);
+    const light = alertsCte(f, true);
     const n = cte.params.length;
     const asOfP = `$${n + 1}`;
     const params = [...cte.params, asOf];
-    const base = `WITH ${cte.sql}, d AS (SELECT f.*, ${durationColumns(ALERT_DURATION_SQL)} FROM f)`;
-    const [summary] = await sql.query<Record<string, any>>(
-      `${base}
-       SELECT count(*)::int AS total,
-              count(*) FILTER (WHERE outcome = 'localizada_con_vida')::int AS o_localizada_con_vida,
-              count(*) FILTER (WHERE outcome = 'localizada_sin_vida')::int AS o_localizada_sin_vida,
-              count(*) FILTER (WHERE outcome = 'cancelada')::int AS o_cancelada,
-              count(*) FILTER (WHERE outcome IS NULL)::int AS o_open,
-              count(*) FILTER (WHERE avgm)::int AS avgm_alerts,
-              coalesce(sum(escalations), 0)::int AS escalations,
-              count(*) FILTER (WHERE escalations > 0)::int AS alerts_with_escalations,
-              coalesce(max(max_escalation_level), 0)::int AS highest_escalation_level,
-              coalesce(sum(updates), 0)::int AS updates,
-              count(*) FILTER (WHERE updates > 0)::int AS alerts_with_updates,
-              ${[24, 72]
-                .map(
-                  (h) => `
-              count(*) FILTER (WHERE ${LOCATED} AND deactivated_at - activated_at <= interval '${h} hours')::int AS w${h}_located,
-              count(*) FILTER (WHERE outcome IS DISTINCT FROM 'cancelada'
-                                 AND (${LOCATED} OR activated_at <= ${asOfP}::timestamptz - interval '${h} hours'))::int AS w${h}_eligible,
-              count(*) FILTER (WHERE outcome = 'cancelada')::int AS w${h}_cancelled,
-              count(*) FILTER (WHERE outcome IS NULL AND activated_at > ${asOfP}::timestamptz - interval '${h} hours')::int AS w${h}_recent`,
-                )
-                .join(',')},
-              ${durationAggregates(ALERT_DURATION_SQL)}
-         FROM d`,
-      params,
-    );
-    const byRegion = await sql.query<{ region_id: string | null; outcome: string | null; n: number }>(
-      `WITH ${cte.sql} SELECT region_id, outcome, count(*)::int AS n FROM f
-        GROUP BY region_id, outcome ORDER BY region_id, outcome`,
-      cte.params,
-    );
-    const byMunicipality = await sql.query<{ code: string; name: string; avgm: boolean; n: number }>(
-      `WITH ${cte.sql} SELECT municipality_code AS code, min(municipality_name) AS name, bool_or(avgm) AS avgm,
-              count(*)::int AS n
-         FROM f GROUP BY municipality_code ORDER BY n DESC, municipality_code`,
-      cte.params,
-    );
-    const [tasks] = await sql.query<Record<string, any>>(
-      `WITH ${cte.sql}, d AS (
-         SELECT t.*, ${durationColumns(TASK_DURATION_SQL)} FROM tracker.tasks t JOIN f ON f.alert_id = t.alert_id)
-       SELECT ${durationAggregates(TASK_DURATION_SQL)} FROM d`,
-      cte.params,
-    );
-    const accounts = await sql.query<Record<string, any>>(
-      `WITH ${cte.sql}
-       SELECT p.account_id, min(p.platform) AS platform, min(p.handle) AS handle,
-              count(*) FILTER (WHERE p.posted_at IS NOT NULL OR p.failed_at IS NOT NULL)::int AS attempted,
-              count(*) FILTER (WHERE p.posted_at IS NULL AND p.failed_at IS NOT NULL)::int AS failed,
-              count(*) FILTER (WHERE p.with_image AND p.posted_at IS NOT NULL)::int AS photo_posts,
-              count(*) FILTER (WHERE p.withdrawn_at IS NOT NULL)::int AS withdrawn,
-              count(*) FILTER (WHERE f.deactivated_at IS NOT NULL AND p.withdrawn_at IS NULL
-                                 AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL)))::int AS still_up,
-              round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ${secs('f.deactivated_at', 'p.withdrawn_at')}))::numeric, 3)::float8 AS withdrawal_median,
-              round((percentile_cont(0.9) WITHIN GROUP (ORDER BY ${secs('f.deactivated_at', 'p.withdrawn_at')}))::numeric, 3)::float8 AS withdrawal_p90,
-              count(p.withdrawn_at)::int AS withdrawal_n
-         FROM tracker.publications p JOIN f ON f.alert_id = p.alert_id
-        GROUP BY p.account_id ORDER BY p.account_id`,
-      cte.params,
-    );
-    const areas = await sql.query<Record<string, any>>(
-      `WITH ${cte.sql}
-       SELECT t.area_id, min(t.area_name) AS area_name, count(*)::int AS tasks,
-              count(t.acknowledged_at)::int AS acknowledged,
-              count(*) FILTER (WHERE ${TASK_DUE.replaceAll('$AS_OF', asOfP)})::int AS due,
-              count(*) FILTER (WHERE ${TASK_ON_TIME})::int AS on_time,
-              coalesce(sum(t.escalations), 0)::int AS escalations,
-              count(t.acknowledged_at)::int AS ack_n,
-              round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ${secs('t.assigned_at', 't.acknowledged_at')}))::numeric, 3)::float8 AS ack_median,
-              round((percentile_cont(0.9) WITHIN GROUP (ORDER BY ${secs('t.assigned_at', 't.acknowledged_at')}))::numeric, 3)::float8 AS ack_p90,
-              count(t.completed_at)::int AS completion_n,
-              round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ${secs('t.assigned_at', 't.completed_at')}))::numeric, 3)::float8 AS completion_median,
-              round((percentile_cont(0.9) WITHIN GROUP (ORDER BY ${secs('t.assigned_at', 't.completed_at')}))::numeric, 3)::float8 AS completion_p90
-         FROM tracker.tasks t JOIN f ON f.alert_id = t.alert_id
-        GROUP BY t.area_id ORDER BY t.area_id`,
-      params,
-    );
+    const summaryQuery = (sql: Sql) =>
+      sql.query<Record<string, any>>(
+        `WITH ${cte.sql}, d AS (SELECT f.*, ${durationColumns(ALERT_DURATION_SQL)} FROM f)
+         SELECT count(*)::int AS total,
+                count(*) FILTER (WHERE outcome = 'localizada_con_vida')::int AS o_localizada_con_vida,
+                count(*) FILTER (WHERE outcome = 'localizada_sin_vida')::int AS o_localizada_sin_vida,
+                count(*) FILTER (WHERE outcome = 'cancelada')::int AS o_cancelada,
+                count(*) FILTER (WHERE outcome IS NULL)::int AS o_open,
+                count(*) FILTER (WHERE avgm)::int AS avgm_alerts,
+                coalesce(sum(escalations), 0)::int AS escalations,
+                count(*) FILTER (WHERE escalations > 0)::int AS alerts_with_escalations,
+                coalesce(max(max_escalation_level), 0)::int AS highest_escalation_level,
+                coalesce(sum(updates), 0)::int AS updates,
+                count(*) FILTER (WHERE updates > 0)::int AS alerts_with_updates,
+                ${[24, 72]
+                  .map(
+                    (h) => `
+                count(*) FILTER (WHERE ${LOCATED} AND deactivated_at - activated_at <= interval '${h} hours')::int AS w${h}_located,
+                count(*) FILTER (WHERE outcome IS DISTINCT FROM 'cancelada'
+                                   AND (${LOCATED} OR activated_at <= ${asOfP}::timestamptz - interval '${h} hours'))::int AS w${h}_eligible,
+                count(*) FILTER (WHERE outcome = 'cancelada')::int AS w${h}_cancelled,
+                count(*) FILTER (WHERE outcome IS NULL AND activated_at > ${asOfP}::timestamptz - interval '${h} hours')::int AS w${h}_recent`,
+                  )
+                  .join(',')},
+                ${durationAggregates(ALERT_DURATION_SQL)}
+           FROM d`,
+        params,
+      );
+    const placesQuery = async (sql: Sql) => ({
+      byRegion: await sql.query<{ region_id: string | null; outcome: string | null; n: number }>(
+        `WITH ${light.sql} SELECT region_id, outcome, count(*)::int AS n FROM f
+          GROUP BY region_id, outcome ORDER BY region_id, outcome`,
+        cte.params,
+      ),
+      byMunicipality: await sql.query<{ code: string; name: string; avgm: boolean; n: number }>(
+        `WITH ${light.sql} SELECT municipality_code AS code, min(municipality_name) AS name, bool_or(avgm) AS avgm,
+                count(*)::int AS n
+           FROM f GROUP BY municipality_code ORDER BY n DESC, municipality_code`,
+        cte.params,
+      ),
+    });
+    // Per area and, in the same pass (the empty grouping set), over every task of the period.
+    const tasksQuery = (sql: Sql) =>
+      sql.query<Record<string, any>>(
+        `WITH ${light.sql}, d AS (
+           SELECT t.*, ${durationColumns(TASK_DURATION_SQL)} FROM tracker.tasks t JOIN f ON f.alert_id = t.alert_id)
+         SELECT t.area_id, min(t.area_name) AS area_name, count(*)::int AS tasks,
+                count(t.acknowledged_at)::int AS acknowledged,
+                count(*) FILTER (WHERE ${TASK_DUE.replaceAll('$AS_OF', asOfP)})::int AS due,
+                count(*) FILTER (WHERE ${TASK_ON_TIME})::int AS on_time,
+                coalesce(sum(t.escalations), 0)::int AS escalations,
+                ${durationAggregates(TASK_DURATION_SQL)}
+           FROM d t GROUP BY GROUPING SETS ((t.area_id), ()) ORDER BY t.area_id NULLS FIRST`,
+        params,
+      );
+    // Counts per account hash-aggregate over every publication; the withdrawal percentiles sort only the
+    // withdrawn ones, narrow rows (one sort of wide rows spilled to disk on a year of alerts).
+    const accountsQuery = (sql: Sql) =>
+      sql.query<Record<string, any>>(
+        `WITH ${light.sql}
+         SELECT p.account_id, min(p.platform) AS platform, min(p.handle) AS handle,
+                count(*) FILTER (WHERE p.posted_at IS NOT NULL OR p.failed_at IS NOT NULL)::int AS attempted,
+                count(*) FILTER (WHERE p.posted_at IS NULL AND p.failed_at IS NOT NULL)::int AS failed,
+                count(*) FILTER (WHERE p.with_image AND p.posted_at IS NOT NULL)::int AS photo_posts,
+                count(*) FILTER (WHERE p.withdrawn_at IS NOT NULL)::int AS withdrawn,
+                count(*) FILTER (WHERE f.deactivated_at IS NOT NULL AND p.withdrawn_at IS NULL
+                                   AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL)))::int AS still_up,
+                count(p.withdrawn_at)::int AS withdrawal_n
+           FROM tracker.publications p JOIN f ON f.alert_id = p.alert_id
+          GROUP BY p.account_id ORDER BY p.account_id`,
+        cte.params,
+      );
+    const withdrawalQuery = (sql: Sql) =>
+      sql.query<{ account_id: string; withdrawal_pct: number[] | null }>(
+        `WITH ${light.sql}
+         SELECT w.account_id, ${pct('w.s')} AS withdrawal_pct
+           FROM (SELECT p.account_id, ${secs('f.deactivated_at', 'p.withdrawn_at')} AS s
+                   FROM tracker.publications p JOIN f ON f.alert_id = p.alert_id
+                  WHERE p.withdrawn_at IS NOT NULL) w
+          GROUP BY w.account_id`,
+        cte.params,
+      );
+    const [accounts, [summary], withdrawals, taskRows, places] = await inParallel(sqls, [
+      accountsQuery,
+      summaryQuery,
+      withdrawalQuery,
+      tasksQuery,
+      placesQuery,
+    ] as const);
+    const withdrawal = new Map(withdrawals.map((w) => [w.account_id, w.withdrawal_pct]));
+    const overall = taskRows.find((r) => r.area_id === null) ?? {};
     return {
       summary,
       alertDurations: readDurations(summary, ALERT_DURATION_SQL),
-      taskDurations: readDurations(tasks, TASK_DURATION_SQL),
-      byRegion,
-      byMunicipality,
-      accounts,
-      areas,
+      taskDurations: readDurations(overall, TASK_DURATION_SQL),
+      byRegion: places.byRegion,
+      byMunicipality: places.byMunicipality,
+      accounts: accounts.map((a): Record<string, any> => ({
+        ...a,
+        ...prefixed('withdrawal', medianP90(withdrawal.get(a.account_id))),
+      })),
+      areas: taskRows
+        .filter((r) => r.area_id !== null)
+        .map((a): Record<string, any> => ({
+          ...a,
+          ack_n: a.n_taskAcknowledgement,
+          completion_n: a.n_taskCompletion,
+          ...prefixed('ack', medianP90(a.pct_taskAcknowledgement)),
+          ...prefixed('completion', medianP90(a.pct_taskCompletion)),
+        })),
     };
   }
+}
+
+function prefixed(prefix: string, v: { median: number | null; p90: number | null }) {
+  return { [`${prefix}_median`]: v.median, [`${prefix}_p90`]: v.p90 };
+}
+
+type Job<T> = (sql: Sql) => Promise<T>;
+type Results<J extends readonly Job<unknown>[]> = { [K in keyof J]: J[K] extends Job<infer T> ? T : never };
+
+/** Runs the jobs over the executors, each executor one job at a time (a connection runs one query at once). */
+async function inParallel<J extends readonly Job<unknown>[]>(sqls: Sql[], jobs: J): Promise<Results<J>> {
+  const results: unknown[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(
+    sqls.map(async (sql) => {
+      while (next < jobs.length) {
+        const i = next++;
+        results[i] = await jobs[i](sql);
+      }
+    }),
+  );
+  return results as Results<J>;
 }

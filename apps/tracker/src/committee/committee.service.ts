@@ -1,6 +1,6 @@
 import { notFound } from '@alerta-rosa/http';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { Sql, sqlOf } from '../projection/sql';
 import { CommitteeFilters, describeFilters } from './committee.query';
 import { AlertFigureRow, AreaOfAlertRow, CommitteeRepository, DurationFigure } from './committee.repository';
@@ -18,6 +18,11 @@ const PLATFORMS = [
   ['facebook', 'Facebook'],
   ['webhook', 'Webhook'],
 ] as const;
+
+/** Sorts for a year's percentiles fit in memory (the default 4 MB spills them to disk). */
+const WORK_MEM = '32MB';
+/** How long the same period's figures are served again while nothing changed. */
+const FIGURES_CACHE_MS = 60_000;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 10_000) / 10_000);
@@ -39,7 +44,10 @@ export class CommitteeService {
 
   /** One snapshot for everything an answer reads (events keep committing meanwhile). */
   snapshot<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction('REPEATABLE READ', (m) => work(sqlOf(m)));
+    return this.dataSource.transaction('REPEATABLE READ', async (m) => {
+      await m.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
+      return work(sqlOf(m));
+    });
   }
 
   async alerts(f: CommitteeFilters) {
@@ -119,13 +127,73 @@ export class CommitteeService {
     };
   }
 
+  private readonly cache = new Map<string, { mark: string; at: number; figures: PeriodFigures }>();
+
+  /**
+   * The period's figures, served again while the projection has not changed (and for at most
+   * FIGURES_CACHE_MS, since «recent» alerts and tasks «due» depend on the time): the console and the PDF ask
+   * for the same year again and again, and a year takes a few hundred milliseconds to compute.
+   * `fresh` (Cache-Control: no-cache) computes anyway.
+   */
+  async periodCached(
+    key: string,
+    f: CommitteeFilters,
+    fresh = false,
+  ): Promise<PeriodFigures & { cached: boolean }> {
+    const mark = await this.projectionMark();
+    const hit = this.cache.get(key);
+    if (!fresh && hit && hit.mark === mark && Date.now() - hit.at < FIGURES_CACHE_MS) {
+      return { ...hit.figures, cached: true };
+    }
+    const figures = await this.period(f);
+    this.cache.delete(key);
+    this.cache.set(key, { mark, at: Date.now(), figures });
+    if (this.cache.size > 50) this.cache.delete(this.cache.keys().next().value!);
+    return { ...figures, cached: false };
+  }
+
+  /**
+   * Changes whenever an event reached the projection: the last entry's seq, and how many entries lie just
+   * below it (a transaction that took a lower seq but committed later changes that count).
+   */
+  private async projectionMark(): Promise<string> {
+    const [row] = await this.dataSource.query(
+      `SELECT m.max, (SELECT count(*) FROM tracker.timeline_entries WHERE seq > m.max - 10000) AS recent
+         FROM (SELECT coalesce(max(seq), 0) AS max FROM tracker.timeline_entries) m`,
+    );
+    return `${row.max}/${row.recent}`;
+  }
+
+  /**
+   * The period's figures. Its independent reads run at once on three connections that share one snapshot
+   * (pg_export_snapshot / SET TRANSACTION SNAPSHOT), so they see exactly the same projection.
+   */
   period(f: CommitteeFilters, asOf = new Date()) {
-    return this.snapshot((sql) => this.periodFrom(sql, f, asOf));
+    return this.snapshot(async (sql) => {
+      const [{ snapshot }] = await sql.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
+      const helpers: QueryRunner[] = [];
+      try {
+        for (let i = 0; i < 2; i++) {
+          const runner = this.dataSource.createQueryRunner();
+          helpers.push(runner);
+          await runner.connect();
+          await runner.startTransaction('REPEATABLE READ');
+          await runner.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-Fa-f-]/g, '')}'`);
+          await runner.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
+        }
+        return await this.periodFrom([sql, ...helpers.map((r) => sqlOf(r.manager))], f, asOf);
+      } finally {
+        for (const r of helpers) {
+          if (r.isTransactionActive) await r.rollbackTransaction().catch(() => undefined);
+          await r.release().catch(() => undefined);
+        }
+      }
+    });
   }
 
   /** The period's figures read through `sql` (the live projection, or a rebuilt one). */
-  async periodFrom(sql: Sql, f: CommitteeFilters, asOf: Date) {
-    const p = await this.repo.period(sql, f, asOf);
+  async periodFrom(sql: Sql | Sql[], f: CommitteeFilters, asOf: Date) {
+    const p = await this.repo.period(Array.isArray(sql) ? sql : [sql], f, asOf);
     const s = p.summary;
     const window = (h: 24 | 72) => ({
       located: s[`w${h}_located`] as number,

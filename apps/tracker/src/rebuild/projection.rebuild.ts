@@ -20,6 +20,8 @@ export interface RebuildOptions {
   batchSize?: number;
   /** Keep the rebuilt schema for inspection. */
   keep?: boolean;
+  /** Database connections writing in parallel (partitions split between them); the pool must have 1 + this. */
+  workers?: number;
   log?: (line: string) => void;
 }
 
@@ -44,6 +46,13 @@ export interface RebuildReport {
   consumeSeconds: number;
   eventsPerSecond: number;
   differences: string[];
+}
+
+interface Writer {
+  client: PoolClient;
+  buffer: Envelope[];
+  chain: Promise<void>;
+  queued: number;
 }
 
 const LIVE = 'tracker';
@@ -144,6 +153,8 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildRepor
   }
   const liveClient = await o.pool.connect();
   const buildClient = await o.pool.connect();
+  const extraClients: PoolClient[] = [];
+  const workers = Math.max(1, o.workers ?? 2);
   let consumer: ReturnType<Kafka['consumer']> | null = null;
   const groupId = `alerta-rosa.tracker-rebuild-${randomBytes(4).toString('hex')}`;
   try {
@@ -181,27 +192,51 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildRepor
     let undecodable = 0;
     let failed = 0;
     const started = performance.now();
-    const buffer: Envelope[] = [];
-    const apply = async (events: Envelope[]) => {
+    // Writers: an alert's events are on the same partition number in every topic (key = alert id), so
+    // partitions split over writers never touch the same rows; each partition keeps its order.
+    const writers: Writer[] = [{ client: buildClient, buffer: [], chain: Promise.resolve(), queued: 0 }];
+    for (let i = 1; i < workers; i++)
+      writers.push({ client: await o.pool.connect(), buffer: [], chain: Promise.resolve(), queued: 0 });
+    extraClients.push(...writers.slice(1).map((w) => w.client));
+    let decodeMs = 0;
+    let writeMs = 0;
+    let writeError: Error | null = null;
+    const apply = async (w: Writer, events: Envelope[]) => {
       if (!events.length) return;
+      const sql = sqlOfPg(w.client);
+      const t0 = performance.now();
       try {
-        await buildClient.query('BEGIN');
-        applied += (await projector.apply(build, events)).applied.length;
-        await buildClient.query('COMMIT');
+        await w.client.query('BEGIN');
+        const n = (await projector.apply(sql, events)).applied.length;
+        applied += n;
+        await w.client.query('COMMIT');
       } catch {
-        await buildClient.query('ROLLBACK');
+        await w.client.query('ROLLBACK');
         // One by one: an event the live tracker dead-lettered is skipped here too.
         for (const e of events) {
           try {
-            await buildClient.query('BEGIN');
-            applied += (await projector.apply(build, [e])).applied.length;
-            await buildClient.query('COMMIT');
+            await w.client.query('BEGIN');
+            const n = (await projector.apply(sql, [e])).applied.length;
+            applied += n;
+            await w.client.query('COMMIT');
           } catch {
-            await buildClient.query('ROLLBACK');
+            await w.client.query('ROLLBACK');
             failed++;
           }
         }
       }
+      writeMs += performance.now() - t0;
+    };
+    /** Queues the writer's buffer; decoding goes on meanwhile, at most two batches ahead of the database. */
+    const flush = async (w: Writer) => {
+      const events = w.buffer.splice(0);
+      if (!events.length) return;
+      w.queued++;
+      w.chain = w.chain
+        .then(() => apply(w, events))
+        .catch((err: Error) => void (writeError = err))
+        .finally(() => w.queued--);
+      if (w.queued > 2) await w.chain;
     };
     if (pending.size > 0) {
       consumer = o.kafka.consumer({
@@ -228,35 +263,43 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildRepor
           const key = `${batch.topic}/${batch.partition}`;
           const stop = pending.get(key);
           if (stop === undefined) return;
-          // Events of several fetches share a transaction (the projection does not depend on how
-          // events are batched or how partitions interleave; each partition keeps its order).
+          const w = writers[batch.partition % writers.length];
+          const t0 = performance.now();
           for (const m of batch.messages) {
             if (Number(m.offset) >= stop) break;
             messages++;
             try {
-              buffer.push(decodeEvent(m.value));
+              w.buffer.push(decodeEvent(m.value));
             } catch {
               undecodable++;
             }
-            if (buffer.length >= batchSize) {
-              await apply(buffer.splice(0));
-              await heartbeat();
-            }
+          }
+          decodeMs += performance.now() - t0;
+          // Events of several fetches share a transaction (the projection does not depend on how
+          // events are batched or how partitions interleave).
+          if (w.buffer.length >= batchSize) {
+            await flush(w);
+            await heartbeat();
           }
           const last = Number(batch.messages[batch.messages.length - 1]?.offset ?? -1);
           if (last + 1 >= stop) {
             pending.delete(key);
             if (pending.size === 0) {
-              await apply(buffer.splice(0));
+              for (const x of writers) await flush(x);
+              await Promise.all(writers.map((x) => x.chain));
               finish();
             }
           }
         },
       });
       await done;
+      if (writeError) throw writeError;
     }
     const consumeSeconds = (performance.now() - started) / 1000;
-    log(`applied ${applied} events from ${messages} messages in ${consumeSeconds.toFixed(1)} s`);
+    log(
+      `applied ${applied} events from ${messages} messages in ${consumeSeconds.toFixed(1)} s ` +
+        `(${workers} writers; decoding ${(decodeMs / 1000).toFixed(1)} s, writing ${(writeMs / 1000).toFixed(1)} s)`,
+    );
 
     const tables: TableDigest[] = [];
     const differences: string[] = [];
@@ -326,5 +369,6 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildRepor
         .query(`DROP SCHEMA IF EXISTS ${qualified(o.schema, '').slice(0, -1)} CASCADE`)
         .catch(() => undefined);
     buildClient.release();
+    for (const c of extraClients) c.release();
   }
 }

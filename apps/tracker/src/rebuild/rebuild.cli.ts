@@ -18,6 +18,7 @@ const rebuildConfigSchema = baseConfigSchema.extend({
     .default('false')
     .transform((v) => v === 'true'),
   REBUILD_BATCH: z.coerce.number().int().min(1).max(50_000).default(5_000),
+  REBUILD_WORKERS: z.coerce.number().int().min(1).max(8).default(2),
   REGIONS_FILE: z.string().default('areas.yaml'),
   AVGM_FILE: z.string().default('data/avgm-2018.csv'),
 });
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const logger = createLogger('tracker-rebuild', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const pool = new Pool({
     connectionString: config.DATABASE_URL,
-    max: 3,
+    max: 2 + config.REBUILD_WORKERS,
     application_name: 'tracker-rebuild',
   });
   const kafka = createKafka('alerta-rosa-tracker-rebuild', config.KAFKA_BROKERS, logger);
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       schema: config.REBUILD_SCHEMA,
       batchSize: config.REBUILD_BATCH,
       keep: config.REBUILD_KEEP,
+      workers: config.REBUILD_WORKERS,
       log: (line) => console.log(line),
     });
     printReport(report);

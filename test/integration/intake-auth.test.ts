@@ -362,7 +362,9 @@ describe('intake: users, sessions and who may do what', () => {
       'POST /api/v1/alerts/:id/deactivate': async (r) =>
         http('POST', `/api/v1/alerts/${await newAlert()}/deactivate`, { outcome: 'localizada_con_vida' })(r),
       'POST /api/v1/alerts/:id/close': async (r) =>
-        http('POST', `/api/v1/alerts/${await newDeactivated()}/close`)(r),
+        http('POST', `/api/v1/alerts/${await newDeactivated()}/close`, {
+          reason: 'Cierre manual de la matriz de roles.',
+        })(r),
       'POST /api/v1/alerts/:id/photos': async (r) => {
         const id = await newAlert({ photoConsent: true, activate: false });
         return (await uploadPhoto(stack, id, await smallJpeg(), { headers: auth(r) })).status;

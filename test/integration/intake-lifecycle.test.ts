@@ -181,7 +181,7 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     expect(await topic.waitFor(id, 2)).toHaveLength(2);
   });
 
-  it('deactivates with an outcome (AlertDeactivated), then an admin closes it', async () => {
+  it('deactivates with an outcome (AlertDeactivated); a manual close by an admin needs a reason and is published as an override', async () => {
     const id = (await active()).body.id;
     const noOutcome = await stack.http('intake', 'POST', `/api/v1/alerts/${id}/deactivate`, {});
     expect(noOutcome.status).toBe(400);
@@ -195,11 +195,38 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     expect(events.map((e) => e.event.type)).toEqual(['AlertActivated', 'AlertDeactivated']);
     expect(events[1].event.payload).toMatchObject({ outcome: 'localizada_con_vida', version: 2 });
 
-    expect((await stack.http('intake', 'POST', `/api/v1/alerts/${id}/close`)).status).toBe(403); // operadora
-    const closed = await stack.http('intake', 'POST', `/api/v1/alerts/${id}/close`, undefined, admin());
+    const reason = { reason: 'La cuenta de Facebook se retiró a mano; confirmado por Comunicación Social.' };
+    expect((await stack.http('intake', 'POST', `/api/v1/alerts/${id}/close`, reason)).status).toBe(403); // operadora
+    for (const body of [undefined, {}, { reason: '   ' }]) {
+      const refused = await stack.http('intake', 'POST', `/api/v1/alerts/${id}/close`, body, admin());
+      expect(refused.status).toBe(400);
+      expect(refused.body.code).toBe('CLOSE_REASON_REQUIRED');
+      expect(refused.body.fields[0].path).toBe('reason');
+    }
+    const tooShort = await stack.http(
+      'intake',
+      'POST',
+      `/api/v1/alerts/${id}/close`,
+      { reason: 'porque' },
+      admin(),
+    );
+    expect(tooShort.body.code).toBe('VALIDATION_FAILED');
+    expect((await stack.http('intake', 'GET', `/api/v1/alerts/${id}`)).body.status).toBe('deactivated');
+    const closed = await stack.http('intake', 'POST', `/api/v1/alerts/${id}/close`, reason, admin());
     expect(closed.status).toBe(200);
     expect(closed.body.status).toBe('closed');
-    expect(await topic.waitFor(id, 2)).toHaveLength(2); // closing is not published by intake
+    const all = await topic.waitFor(id, 3);
+    expect(all.map((e) => e.event.type)).toEqual([
+      'AlertActivated',
+      'AlertDeactivated',
+      'AlertClosureOverridden',
+    ]);
+    expect(Object.keys(all[2].event.payload).sort()).toEqual(['closedAt', 'folio']); // the reason stays in intake
+    const [audit] = await stack.query<{ actor_role: string; details: any }>(
+      `SELECT actor_role, details FROM intake.audit_log WHERE alert_id = $1 AND action = 'alert.closed'`,
+      [id],
+    );
+    expect(audit).toMatchObject({ actor_role: 'admin', details: { override: true, reason: reason.reason } });
   });
 
   it('discards a draft, which was never published', async () => {
@@ -211,6 +238,7 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
   });
 
   it('refuses every illegal transition with 409 INVALID_TRANSITION and changes nothing', async () => {
+    const CLOSE = { reason: 'Cierre manual de prueba con motivo.' };
     const d = (await draft()).body.id;
     const a = (await active()).body.id;
     const deact = (await active()).body.id;
@@ -219,18 +247,18 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
     await stack.http('intake', 'POST', `/api/v1/alerts/${closed}/deactivate`, {
       outcome: 'localizada_sin_vida',
     });
-    await stack.http('intake', 'POST', `/api/v1/alerts/${closed}/close`, undefined, admin());
+    await stack.http('intake', 'POST', `/api/v1/alerts/${closed}/close`, CLOSE, admin());
     const discarded = (await draft()).body.id;
     await stack.http('intake', 'POST', `/api/v1/alerts/${discarded}/discard`);
-    await topic.waitFor(closed, 2);
+    await topic.waitFor(closed, 3);
 
     const deactivate = { outcome: 'cancelada' };
     const cases: [string, string, string, unknown][] = [
       ['draft', d, 'deactivate', deactivate],
-      ['draft', d, 'close', undefined],
+      ['draft', d, 'close', CLOSE],
       ['active', a, 'activate', undefined],
       ['active', a, 'discard', undefined],
-      ['active', a, 'close', undefined],
+      ['active', a, 'close', CLOSE],
       ['deactivated', deact, 'activate', undefined],
       ['deactivated', deact, 'discard', undefined],
       ['deactivated', deact, 'deactivate', deactivate],
@@ -238,7 +266,7 @@ describe('intake: the alert lifecycle over HTTP, with its events on alerts.v1', 
       ['closed', closed, 'activate', undefined],
       ['closed', closed, 'deactivate', deactivate],
       ['closed', closed, 'discard', undefined],
-      ['closed', closed, 'close', undefined],
+      ['closed', closed, 'close', CLOSE],
       ['closed', closed, 'PATCH', { age: 30 }],
       ['discarded', discarded, 'activate', undefined],
       ['discarded', discarded, 'discard', undefined],

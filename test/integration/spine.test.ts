@@ -179,9 +179,8 @@ describe('event spine: intake → Kafka → dissemination, coordination, tracker
       const res = await stack.http(name, 'GET', '/health');
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: 'ok', service: name, outboxRelayLeader: true });
-      // Workers report their Kafka consumer; intake consumes nothing.
-      if (name === 'intake') expect(res.body.consumer).toBeNull();
-      else expect(res.body.consumer).toMatchObject({ state: 'running' });
+      // Every service reports its Kafka consumer (intake consumes the tracker's closure decisions).
+      expect(res.body.consumer).toMatchObject({ state: 'running' });
     }
   });
 });

@@ -409,6 +409,13 @@ export class TestStack {
     }
   }
 
+  /** Stops the services (keeping the database and topics, e.g. for a benchmark to look at later). */
+  async stopServices(): Promise<void> {
+    await Promise.all([...this.services.values()].map((s) => s.stop('SIGTERM', 10_000)));
+    this.keepLogs();
+    await this.pool.end();
+  }
+
   async teardown(): Promise<void> {
     // Every process this stack started that still runs (replicas, and one that never became ready, too).
     await Promise.all(this.started.map((s) => s.stop('SIGTERM', 10_000)));

@@ -9,6 +9,7 @@ import { AckLinkSigner } from './ack/ack-link.signer';
 import { AlertEventsHandler } from './alert-intake/alert-events.handler';
 import { AreaDirectory } from './areas/area-directory';
 import { AreaController } from './areas/area.controller';
+import { ClosureEventsHandler, ClosureOverdueService } from './closure/closure-events.handler';
 import { CoordinationConfig } from './coordination.config';
 import { CoordinationQueues } from './jobs/coordination.queues';
 import { AccountAlertService, AccountEventsHandler } from './accounts/account-events.handler';
@@ -75,6 +76,7 @@ export class CoordinationModule {
       controllers: [
         AlertEventsHandler,
         AccountEventsHandler,
+        ClosureEventsHandler,
         TaskController,
         AckLinkController,
         AreaController,
@@ -95,6 +97,7 @@ export class CoordinationModule {
         SendMail,
         DirectoryService,
         AccountAlertService,
+        ClosureOverdueService,
         CoordinationQueues,
         JobDispatcher,
         QueueReconciler,

@@ -11,7 +11,7 @@ runService<CoordinationConfig>({
   entities: COORDINATION_ENTITIES,
   migrations: COORDINATION_MIGRATIONS,
   module: (runtime) => CoordinationModule.forRoot(runtime),
-  consumes: [TOPICS.alerts, TOPICS.publications],
+  consumes: [TOPICS.alerts, TOPICS.publications, TOPICS.tracking],
   nestOptions: { bodyParser: false },
   configureHttp: (app) => {
     app.disable('x-powered-by');

@@ -17,6 +17,7 @@ import { AlertService } from './alerts/alert.service';
 import { AuditController } from './audit/audit.controller';
 import { AuditLog } from './audit/audit.log';
 import { AuthController } from './auth/auth.controller';
+import { TrackerClosureHandler, TrackerClosureService } from './closure/tracker-closure.handler';
 import { SessionService } from './auth/session.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { IntakeConfig } from './intake.config';
@@ -98,6 +99,7 @@ export class IntakeModule {
         AuthController,
         UserController,
         AuditController,
+        TrackerClosureHandler,
       ],
       providers: [
         AlertService,
@@ -110,6 +112,7 @@ export class IntakeModule {
         IntakeMetrics,
         PrivateDataRetention,
         SessionService,
+        TrackerClosureService,
         UserService,
         { provide: MunicipalityCatalog, useValue: MunicipalityCatalog.load() },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

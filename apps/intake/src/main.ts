@@ -1,3 +1,4 @@
+import { TOPICS } from '@alerta-rosa/contracts';
 import { jsonBody } from '@alerta-rosa/http';
 import { runService } from '@alerta-rosa/runtime';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -16,6 +17,8 @@ runService<IntakeConfig>({
   entities: INTAKE_ENTITIES,
   migrations: INTAKE_MIGRATIONS,
   module: (runtime) => IntakeModule.forRoot(runtime),
+  // The tracker's closure decisions (AlertClosed) move alerts to closed.
+  consumes: [TOPICS.tracking],
   nestOptions: { bodyParser: false },
   configureHttp: (app, runtime) => {
     const config = runtime.config;

@@ -10,5 +10,5 @@ runService<TrackerConfig>({
   entities: TRACKER_ENTITIES,
   migrations: TRACKER_MIGRATIONS,
   module: (runtime) => TrackerModule.forRoot(runtime),
-  consumes: [TOPICS.alerts, TOPICS.publications, TOPICS.tasks],
+  consumes: [TOPICS.alerts, TOPICS.publications, TOPICS.tasks, TOPICS.tracking],
 });

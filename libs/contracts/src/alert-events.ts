@@ -75,8 +75,21 @@ export const alertDeactivatedSchema = z
   .strict();
 export type AlertDeactivated = z.infer<typeof alertDeactivatedSchema>;
 
+/**
+ * An administrator closed a deactivated alert by hand (the audited override, with a reason kept in
+ * intake's audit log only): consumers stop waiting for the tracker's own closure decision.
+ */
+export const alertClosureOverriddenSchema = z
+  .object({
+    folio: z.string(),
+    closedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type AlertClosureOverridden = z.infer<typeof alertClosureOverriddenSchema>;
+
 export const ALERT_EVENT_TYPES = {
   activated: 'AlertActivated',
   updated: 'AlertUpdated',
   deactivated: 'AlertDeactivated',
+  closureOverridden: 'AlertClosureOverridden',
 } as const;

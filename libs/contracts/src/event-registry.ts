@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   ALERT_EVENT_TYPES,
   alertActivatedSchema,
+  alertClosureOverriddenSchema,
   alertDeactivatedSchema,
   alertUpdatedSchema,
 } from './alert-events';
@@ -30,12 +31,14 @@ import {
   taskMailSentSchema,
   taskProgressReportedSchema,
 } from './task-events';
+import { TRACKING_EVENT_TYPES, alertClosedSchema, alertClosureOverdueSchema } from './tracking-events';
 
 /** Payload schema per event type and schema version. */
 const PAYLOAD_SCHEMAS: Record<string, Record<number, z.ZodType>> = {
   [ALERT_EVENT_TYPES.activated]: { 1: alertActivatedSchema },
   [ALERT_EVENT_TYPES.updated]: { 1: alertUpdatedSchema },
   [ALERT_EVENT_TYPES.deactivated]: { 1: alertDeactivatedSchema },
+  [ALERT_EVENT_TYPES.closureOverridden]: { 1: alertClosureOverriddenSchema },
   [RECEIPT_EVENT_TYPE]: { 1: alertEventReceivedSchema },
   [PUBLICATION_EVENT_TYPES.succeeded]: { 1: publicationSucceededSchema },
   [PUBLICATION_EVENT_TYPES.failed]: { 1: publicationFailedSchema },
@@ -54,6 +57,8 @@ const PAYLOAD_SCHEMAS: Record<string, Record<number, z.ZodType>> = {
   [TASK_EVENT_TYPES.mailSent]: { 1: taskMailSentSchema },
   [TASK_EVENT_TYPES.mailFailed]: { 1: taskMailFailedSchema },
   [TASK_EVENT_TYPES.mailDelayed]: { 1: taskMailDelayedSchema },
+  [TRACKING_EVENT_TYPES.closed]: { 1: alertClosedSchema },
+  [TRACKING_EVENT_TYPES.closureOverdue]: { 1: alertClosureOverdueSchema },
 };
 
 export class EventDecodeError extends Error {

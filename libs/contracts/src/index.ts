@@ -6,3 +6,4 @@ export * from './receipt-events';
 export * from './publication-events';
 export * from './event-registry';
 export * from './task-events';
+export * from './tracking-events';

@@ -28,6 +28,8 @@ export const MAIL_KINDS = [
   'account_revoked',
   /** To an account's owner area: the ficha could not yet be withdrawn from the account. */
   'withdrawal_delayed',
+  /** To the Unidad de Género's duty officer: a deactivated alert is still not closed (tracker). */
+  'closure_overdue',
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 

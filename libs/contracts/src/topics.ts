@@ -3,6 +3,8 @@ export const TOPICS = {
   alerts: 'alerts.v1',
   publications: 'publications.v1',
   tasks: 'tasks.v1',
+  /** Written by the tracker: closure decided, closure overdue. */
+  tracking: 'tracking.v1',
 } as const;
 
 export type LogicalTopic = (typeof TOPICS)[keyof typeof TOPICS];

@@ -221,7 +221,7 @@ export function renderProgressReminder(
 }
 
 /** A mail made of plain paragraphs (no ficha): the same lines as text and as HTML. */
-function paragraphs(subject: string, lines: string[]): RenderedMail {
+export function paragraphs(subject: string, lines: string[]): RenderedMail {
   return {
     subject,
     text: lines.join('\n\n'),

@@ -10,6 +10,7 @@ import {
   Param,
   ParseUUIDPipe,
   Patch,
+  PipeTransform,
   Post,
   Query,
   Res,
@@ -32,9 +33,11 @@ import { openApiSchema } from '../common/openapi';
 import { IdempotencyService, StoredResponse } from '../idempotency/idempotency.service';
 import { AlertView, presentAlert } from './alert.presenter';
 import {
+  CloseAlertInput,
   CreateAlertInput,
   DeactivateAlertInput,
   UpdateAlertInput,
+  closeAlertSchema,
   createAlertSchema,
   deactivateAlertSchema,
   listAlertsQuerySchema,
@@ -56,6 +59,24 @@ const IF_MATCH_HEADER = {
   required: false,
   description: 'ETag leído; si cambió: 412 STALE_VERSION.',
 };
+
+/** No reason, no manual close: 400 CLOSE_REASON_REQUIRED (other problems with the body: VALIDATION_FAILED). */
+class CloseReasonPipe implements PipeTransform<unknown, CloseAlertInput> {
+  private readonly schema = new ZodBodyPipe(closeAlertSchema);
+
+  transform(value: unknown): CloseAlertInput {
+    const reason = (value as { reason?: unknown } | null | undefined)?.reason;
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'CLOSE_REASON_REQUIRED',
+        'El cierre manual exige un motivo: el sistema cierra la alerta por sí mismo cuando se retiró su fotografía de todas las cuentas y se concluyeron o cancelaron todas las tareas.',
+        [{ path: 'reason', code: 'required', message: 'Indique el motivo del cierre manual' }],
+      );
+    }
+    return this.schema.transform(value);
+  }
+}
 
 /** Writes: the Unidad de Género (operadora) and admin. Reads: every role (drafts only for the writers). */
 @ApiTags('alertas')
@@ -195,16 +216,21 @@ export class AlertController {
   @Post(':id/close')
   @Roles('admin')
   @HttpCode(200)
-  @ApiOperation({ summary: 'desactivada → cerrada (acción administrativa hasta que el tracker la emita)' })
+  @ApiOperation({
+    summary:
+      'desactivada → cerrada a mano: solo como excepción al cierre que decide el tracker; exige motivo y queda en la bitácora',
+  })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiHeader(IF_MATCH_HEADER)
+  @ApiBody({ schema: openApiSchema(closeAlertSchema) })
   async close(
     @Param('id', uuidPipe) id: string,
+    @Body(new CloseReasonPipe()) body: CloseAlertInput,
     @CurrentActor() actor: Actor,
     @Headers() headers: Record<string, string | undefined>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return reply(res, await this.alerts.close(id, writeContext(actor, headers)));
+    return reply(res, await this.alerts.close(id, body, writeContext(actor, headers)));
   }
 }
 

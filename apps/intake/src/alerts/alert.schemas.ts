@@ -122,6 +122,10 @@ export type UpdateAlertInput = z.infer<typeof updateAlertSchema>;
 export const deactivateAlertSchema = z.object({ outcome: z.enum(ALERT_OUTCOMES) }).strict();
 export type DeactivateAlertInput = z.infer<typeof deactivateAlertSchema>;
 
+/** The administrator's manual close (an audited override of the tracker's decision) must say why. */
+export const closeAlertSchema = z.object({ reason: z.string().trim().min(10).max(1000) }).strict();
+export type CloseAlertInput = z.infer<typeof closeAlertSchema>;
+
 /** Bodies of transitions that take no data: empty or `{}`. */
 export const emptySchema = z.object({}).strict();
 

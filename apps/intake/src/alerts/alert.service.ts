@@ -1,6 +1,7 @@
 import {
   ALERT_EVENT_TYPES,
   AlertActivated,
+  AlertClosureOverridden,
   AlertDeactivated,
   AlertUpdated,
   PublicFicha,
@@ -23,7 +24,13 @@ import { PhotoStorage } from '../photos/photo.storage';
 import { Alert, AlertStatus } from './alert.entity';
 import { assertTransition } from './alert.lifecycle';
 import { AlertView, PossibleDuplicate, presentAlert } from './alert.presenter';
-import { CreateAlertInput, DeactivateAlertInput, PrivateFicha, UpdateAlertInput } from './alert.schemas';
+import {
+  CloseAlertInput,
+  CreateAlertInput,
+  DeactivateAlertInput,
+  PrivateFicha,
+  UpdateAlertInput,
+} from './alert.schemas';
 import { FichaBuilder, FichaSource, changedPublicFields, duplicateKeyOf } from './ficha.builder';
 
 const SCHEMA = 'intake';
@@ -215,15 +222,30 @@ export class AlertService {
   }
 
   /**
-   * deactivated → closed. The tracker decides closure (all posts withdrawn, all tasks closed); until its
-   * event exists this is an admin action. No event: consumers learn closure from the tracker.
+   * deactivated → closed by an administrator: the audited override of the tracker's closure decision
+   * (AlertClosed on tracking.v1, see closure/). The reason stays in the audit log; AlertClosureOverridden
+   * tells the tracker to stop waiting (and not to flag the closure overdue).
    */
-  close(id: string, ctx: WriteContext): Promise<StoredResponse<AlertView>> {
-    return this.idempotent(ctx, `POST /api/v1/alerts/${id}/close`, '', async (m) => {
+  close(id: string, input: CloseAlertInput, ctx: WriteContext): Promise<StoredResponse<AlertView>> {
+    return this.idempotent(ctx, `POST /api/v1/alerts/${id}/close`, JSON.stringify(input), async (m) => {
       const alert = await this.lock(m, id);
       assertTransition(alert.status, 'close');
       checkIfMatch(ctx.ifMatch, alert.revision);
-      await this.transitionQuietly(m, alert, 'closed', ctx, AUDIT.alertClosed);
+      const now = new Date();
+      const event = createEnvelope<AlertClosureOverridden, typeof ALERT_EVENT_TYPES.closureOverridden>({
+        type: ALERT_EVENT_TYPES.closureOverridden,
+        alertId: id,
+        producer: 'intake',
+        correlationId: ctx.correlationId,
+        occurredAt: now,
+        payload: { folio: alert.folio!, closedAt: now.toISOString() },
+      });
+      await this.outbox.append(m, TOPICS.alerts, [event]);
+      await this.transitionQuietly(m, alert, 'closed', ctx, AUDIT.alertClosed, {
+        override: true,
+        reason: input.reason,
+        eventId: event.eventId,
+      });
       return { status: 200, body: presentAlert(alert) };
     });
   }
@@ -443,6 +465,7 @@ export class AlertService {
     to: 'discarded' | 'closed',
     ctx: WriteContext,
     action: string,
+    details: Record<string, unknown> = {},
   ): Promise<void> {
     const from = alert.status;
     const now = new Date();
@@ -455,7 +478,7 @@ export class AlertService {
       alert.ficha = { ...alert.ficha, photoUrl: null };
     } else alert.closedAt = now;
     await this.save(m, alert);
-    await this.audit.record(m, ctx.actor, { action, alertId: alert.id, details: { from, to } });
+    await this.audit.record(m, ctx.actor, { action, alertId: alert.id, details: { from, to, ...details } });
     this.runtime.logger.info({ alertId: alert.id, folio: alert.folio, status: to }, `alert ${to}`);
   }
 

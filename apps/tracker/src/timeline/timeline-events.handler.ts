@@ -29,4 +29,10 @@ export class TimelineEventsHandler {
   onTaskEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
     return this.timeline.record(ctx.manager, event);
   }
+
+  /** The tracker's own closure events come back through Kafka like any other (and so rebuild alike). */
+  @EventPattern(TOPICS.tracking)
+  onTrackingEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
+    return this.timeline.record(ctx.manager, event);
+  }
 }

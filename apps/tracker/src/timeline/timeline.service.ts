@@ -1,17 +1,17 @@
 import {
   ALERT_EVENT_TYPES,
-  AlertActivated,
-  AlertDeactivated,
-  AlertEventReceived,
-  AlertUpdated,
   Envelope,
   PUBLICATION_EVENT_TYPES,
   RECEIPT_EVENT_TYPE,
   TASK_EVENT_TYPES,
+  TRACKING_EVENT_TYPES,
 } from '@alerta-rosa/contracts';
 import { notFound } from '@alerta-rosa/http';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { ClosureDecider } from '../closure/closure.decider';
+import { Projector } from '../projection/projector';
+import { sqlOf } from '../projection/sql';
 import { TimelineEntry } from './timeline-entry.entity';
 import { TrackedAlert } from './tracked-alert.entity';
 
@@ -29,6 +29,7 @@ const MAIL_LABELS: Record<string, string> = {
   progress_reminder: 'recordatorio de avance',
   account_revoked: 'aviso de cuenta sin acceso',
   withdrawal_delayed: 'aviso de retiro pendiente',
+  closure_overdue: 'aviso de cierre vencido',
 };
 
 const PUBLICATION_KIND_LABELS: Record<string, string> = {
@@ -58,6 +59,14 @@ export function labelFor(entry: Pick<TimelineEntry, 'eventType' | 'details'>): s
       return 'Ficha actualizada';
     case ALERT_EVENT_TYPES.deactivated:
       return 'Alerta desactivada';
+    case ALERT_EVENT_TYPES.closureOverridden:
+      return 'Alerta cerrada por la administración (cierre manual con motivo registrado)';
+    case TRACKING_EVENT_TYPES.closed:
+      return 'Alerta cerrada: retiro confirmado en todas las cuentas y todas las tareas concluidas o canceladas';
+    case TRACKING_EVENT_TYPES.closureOverdue: {
+      const accounts = (entry.details.missingAccounts as string[] | undefined) ?? [];
+      return `Cierre vencido: ${accounts.length ? `publicaciones pendientes de retiro en ${accounts.join(', ')}` : 'sin publicaciones pendientes conocidas'}; ${String(entry.details.openTasks)} tareas abiertas; se avisa al oficial de guardia`;
+    }
     case RECEIPT_EVENT_TYPE: {
       const consumer = String(entry.details.consumer ?? '');
       return `Recibida por ${CONSUMER_LABELS[consumer] ?? consumer}`;
@@ -103,28 +112,19 @@ export function labelFor(entry: Pick<TimelineEntry, 'eventType' | 'details'>): s
 
 @Injectable()
 export class TimelineService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly projector: Projector,
+    private readonly closure: ClosureDecider,
+  ) {}
 
-  /** Records an event on its alert's timeline (called inside the inbox transaction). */
+  /**
+   * Records an event on its alert's timeline and in the projection (called inside the inbox transaction),
+   * then lets the closure rule look at the alert if the event could have closed it.
+   */
   async record(m: EntityManager, event: Envelope): Promise<void> {
-    const { details, version } = describe(event);
-    // Plain SQL on this hot path (every event of every topic): no query building, nothing returned.
-    await m.query(
-      `INSERT INTO tracker.timeline_entries
-         (alert_id, event_id, event_type, source, alert_version, occurred_at, correlation_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        event.alertId,
-        event.eventId,
-        event.type,
-        event.producer,
-        version,
-        event.occurredAt,
-        event.correlationId,
-        JSON.stringify(details),
-      ],
-    );
-    await this.project(m, event);
+    const result = await this.projector.apply(sqlOf(m, true), [event]);
+    await this.closure.afterProjection(m, result);
   }
 
   async timeline(alertId: string) {
@@ -155,83 +155,5 @@ export class TimelineService {
         details: e.details,
       })),
     };
-  }
-
-  /** Keeps the alert's state; an older version arriving late never overwrites a newer one. */
-  private async project(m: EntityManager, event: Envelope): Promise<void> {
-    switch (event.type) {
-      case ALERT_EVENT_TYPES.activated: {
-        const p = event.payload as AlertActivated;
-        await m.query(
-          `INSERT INTO tracker.alerts (alert_id, folio, status, version, activated_at)
-           VALUES ($1, $2, 'active', $3, $4) ON CONFLICT (alert_id) DO NOTHING`,
-          [event.alertId, p.folio, p.version, p.activatedAt],
-        );
-        return;
-      }
-      case ALERT_EVENT_TYPES.updated: {
-        const p = event.payload as AlertUpdated;
-        await m.query(`UPDATE tracker.alerts SET version = $2 WHERE alert_id = $1 AND version < $2`, [
-          event.alertId,
-          p.version,
-        ]);
-        return;
-      }
-      case ALERT_EVENT_TYPES.deactivated: {
-        const p = event.payload as AlertDeactivated;
-        await m.query(
-          `UPDATE tracker.alerts SET version = $2, status = 'deactivated', outcome = $3, deactivated_at = $4
-           WHERE alert_id = $1 AND version < $2`,
-          [event.alertId, p.version, p.outcome, p.deactivatedAt],
-        );
-        return;
-      }
-      default:
-        return;
-    }
-  }
-}
-
-/** What the timeline keeps of an event: facts, never the ficha's personal data. */
-function describe(event: Envelope): { details: Record<string, unknown>; version: number | null } {
-  switch (event.type) {
-    case ALERT_EVENT_TYPES.activated: {
-      const p = event.payload as AlertActivated;
-      return {
-        version: p.version,
-        details: {
-          folio: p.folio,
-          reportedAt: p.reportedAt,
-          activatedAt: p.activatedAt,
-          municipalityCode: p.ficha.municipalityCode,
-        },
-      };
-    }
-    case ALERT_EVENT_TYPES.updated: {
-      const p = event.payload as AlertUpdated;
-      return { version: p.version, details: { folio: p.folio, changedFields: p.changedFields } };
-    }
-    case ALERT_EVENT_TYPES.deactivated: {
-      const p = event.payload as AlertDeactivated;
-      return {
-        version: p.version,
-        details: { folio: p.folio, outcome: p.outcome, deactivatedAt: p.deactivatedAt },
-      };
-    }
-    case RECEIPT_EVENT_TYPE: {
-      const p = event.payload as AlertEventReceived;
-      return { version: p.alertVersion, details: { ...p } };
-    }
-    default:
-      // Publication events carry account handles, remote ids, reasons and times only (no ficha data).
-      if (Object.values(PUBLICATION_EVENT_TYPES).includes(event.type as never)) {
-        const p = event.payload as Record<string, unknown>;
-        return { version: typeof p.alertVersion === 'number' ? p.alertVersion : null, details: { ...p } };
-      }
-      // Task events carry ids, states and times only (no ficha data, no note text) by contract.
-      if (Object.values(TASK_EVENT_TYPES).includes(event.type as never)) {
-        return { version: null, details: { ...(event.payload as Record<string, unknown>) } };
-      }
-      return { version: null, details: {} };
   }
 }

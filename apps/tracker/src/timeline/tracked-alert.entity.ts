@@ -1,13 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** The tracker's own projection of an alert's state, built from alerts.v1 only. */
+/** The tracker's own projection of an alert's state (more columns: see projection/projector.ts). */
 @Entity({ name: 'alerts' })
 export class TrackedAlert {
   @PrimaryColumn('uuid', { name: 'alert_id' })
   alertId: string;
 
-  @Column('text')
-  folio: string;
+  @Column('text', { nullable: true })
+  folio: string | null;
 
   @Column('text')
   status: string;

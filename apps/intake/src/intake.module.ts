@@ -23,6 +23,7 @@ import { IntakeConfig } from './intake.config';
 import { IntakeInit1764300000000 } from './migrations/1764300000000-intake-init';
 import { IntakeLifecycleUsersAudit1764400000000 } from './migrations/1764400000000-intake-lifecycle-users-audit';
 import { MunicipalityCatalog } from './municipalities/municipality.catalog';
+import { MunicipalityController } from './municipalities/municipality.controller';
 import { PhotoController, PublicPhotoController } from './photos/photo.controller';
 import { PhotoService } from './photos/photo.service';
 import { PhotoStorage } from './photos/photo.storage';
@@ -91,6 +92,7 @@ export class IntakeModule {
         AuthController,
         UserController,
         AuditController,
+        MunicipalityController,
       ],
       providers: [
         AlertService,

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EntitySchema, MixedList } from 'typeorm';
+import { DeadLetterController } from './dead-letter.controller';
 import { HealthController } from './health.controller';
 import { SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
@@ -43,7 +44,7 @@ export interface RuntimeModuleOptions {
 
 /**
  * Everything a service shares with the others: its database (own schema), the outbox writer and
- * relay, and the health endpoint.
+ * relay, the health endpoint and the administrator's list of dead letters.
  */
 @Global()
 @Module({})
@@ -63,7 +64,7 @@ export class RuntimeModule {
           }),
         ),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, DeadLetterController],
       providers: [
         { provide: SERVICE_RUNTIME, useValue: runtime },
         {

@@ -13,6 +13,8 @@ export type ServiceName =
   | 'dissemination'
   | 'coordination'
   | 'tracker'
+  // The console's one origin (SPA + API proxy + live events); started with startGateway().
+  | 'gateway'
   // Stand-ins for the outside world (plain HTTP servers; they ignore the database/Kafka settings).
   | 'x-sandbox'
   | 'facebook-sandbox'
@@ -213,8 +215,7 @@ export class TestStack {
   }
 
   async start(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const port = this.ports.get(name) ?? (await freePort());
-    this.ports.set(name, port);
+    const port = await this.portOf(name);
     const child = spawn(
       process.execPath,
       ['-r', join(ROOT, 'infra/node/register-paths.js'), join(ROOT, `dist/apps/${name}/src/main.js`)],
@@ -244,6 +245,26 @@ export class TestStack {
     this.started.push(svc);
     await svc.waitReady();
     return svc;
+  }
+
+  /** The port a service has (or will have when started): to configure others with its URL beforehand. */
+  async portOf(name: ServiceName): Promise<number> {
+    const port = this.ports.get(name) ?? (await freePort());
+    this.ports.set(name, port);
+    return port;
+  }
+
+  /** The gateway in front of this stack's services (those not started point at a closed port). */
+  async startGateway(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const url = async (n: ServiceName) =>
+      this.services.has(n) ? this.url(n) : `http://127.0.0.1:${await this.portOf(n)}`;
+    return this.start('gateway', {
+      INTAKE_URL: await url('intake'),
+      DISSEMINATION_URL: await url('dissemination'),
+      COORDINATION_URL: await url('coordination'),
+      TRACKER_URL: await url('tracker'),
+      ...env,
+    });
   }
 
   async startAll(

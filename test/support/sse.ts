@@ -46,10 +46,16 @@ export class SseClient {
           const frame: SseFrame = { event: 'message', data: '', at: Date.now() };
           let hasField = false;
           for (const line of block.split('\n')) {
-            if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
-            else if (line.startsWith('event: ')) ((frame.event = line.slice(7)), (hasField = true));
-            else if (line.startsWith('id: ')) ((frame.id = line.slice(4)), (hasField = true));
-            else if (line.startsWith('data: ')) ((frame.data += line.slice(6)), (hasField = true));
+            if (line.startsWith(':')) {
+              this.comments.push(line.slice(1).trim());
+              continue;
+            }
+            const [field, value] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)];
+            if (field === 'event') frame.event = value;
+            else if (field === 'id') frame.id = value;
+            else if (field === 'data') frame.data += value;
+            else continue;
+            hasField = true;
           }
           if (hasField && (frame.data || frame.event !== 'message')) this.frames.push(frame);
         }

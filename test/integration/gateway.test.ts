@@ -78,6 +78,11 @@ describe('gateway: one origin for the console, its APIs and live events', () => 
       bearer('operadora'),
     );
     expect(found.body.items[0].name).toContain('Huajuapan');
+    expect((await stack.http('gateway', 'GET', '/api/v1/municipalities?q=oaxaca')).status).toBe(401);
+    expect(
+      (await stack.http('gateway', 'GET', '/api/v1/municipalities?q=', undefined, bearer('operadora'))).body
+        .code,
+    ).toBe('VALIDATION_FAILED');
     // The API refuses what the role may not do, through the gateway as directly.
     expect((await stack.http('gateway', 'GET', '/api/v1/users', undefined, bearer('operadora'))).status).toBe(
       403,

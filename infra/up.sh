@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run up`: install what is missing, start PostgreSQL/Redis (reused if running) and Kafka, build,
-# start every service, print the URLs; Ctrl-C stops everything this script started.
+# start every service and the gateway, print the one URL (console + every API); Ctrl-C stops everything
+# this script started.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -24,6 +25,10 @@ grep -q '^DEV_ADMIN_PASSWORD=' "$envfile" || \
 set -a; . "$envfile"; set +a
 export NODE_ENV="${NODE_ENV:-development}" LOG_LEVEL="${LOG_LEVEL:-info}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/alerta_rosa}"
+# Everything a browser reaches goes through the gateway's one origin: photo URLs in the ficha, the
+# acknowledge links in mails (to the console's confirmation page); intake audits the client's address.
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:3000}" ACK_LINK_PAGE_URL="${ACK_LINK_PAGE_URL:-http://127.0.0.1:3000/acuse}"
+export TRUST_PROXY="${TRUST_PROXY:-1}"
 
 echo "== building"
 npm run --silent build
@@ -42,7 +47,7 @@ node -r ./infra/node/register-paths.js dist/apps/sandbox-kit/src/dev-credentials
 # A development mailbox takes coordination's mail (smtp://127.0.0.1:1025) unless something already listens there.
 services=()
 (exec 3<>/dev/tcp/127.0.0.1/1025) 2>/dev/null || services+=(dev-mailbox:8025)
-services+=(x-sandbox:4100 facebook-sandbox:4200 partner-sandbox:4300 intake:3001 dissemination:3002 coordination:3003 tracker:3004)
+services+=(x-sandbox:4100 facebook-sandbox:4200 partner-sandbox:4300 intake:3001 dissemination:3002 coordination:3003 tracker:3004 gateway:3000)
 logdir="${TMPDIR:-/tmp}/alerta-rosa-logs"; mkdir -p "$logdir"
 pids=()
 
@@ -79,16 +84,9 @@ ADMIN_PASSWORD="$DEV_ADMIN_PASSWORD" node -r ./infra/node/register-paths.js dist
 db_location="$(node -e "const u = new URL(process.argv[1]); console.log(u.host + ' (database ' + u.pathname.slice(1) + ')')" "$DATABASE_URL")"
 cat <<MSG
 
-Alerta Rosa is running (logs in $logdir):
-  intake         http://127.0.0.1:3001/api/v1/alerts     (Unidad de Género: activate / update / deactivate)
-  dissemination  http://127.0.0.1:3002/api/v1/accounts     (admin token) · /api/v1/alerts/<id>/publications
-  sandboxes      X http://127.0.0.1:4100 · Facebook http://127.0.0.1:4200 · partners http://127.0.0.1:4300
-                 (GET /_control/posts on each: what was posted and withdrawn)
-  coordination   http://127.0.0.1:3003/health
-  tracker        http://127.0.0.1:3004/api/v1/alerts/<id>/timeline
-  mail           http://127.0.0.1:8025 (development mailbox, when started here)
-  login          POST http://127.0.0.1:3001/api/v1/auth/login  {"username":"admin","password":"$DEV_ADMIN_PASSWORD"}
-  API docs       http://127.0.0.1:3001/api/docs
+Alerta Rosa is running:  http://127.0.0.1:3000   (the console, and every API under /api/v1)
+  sign in as admin / $DEV_ADMIN_PASSWORD   (create the other users in Administración → Usuarios)
+  logs in $logdir · mail caught by http://127.0.0.1:8025 when started here · sandboxes' posts: GET http://127.0.0.1:4100|4200|4300/_control/posts
   Kafka ${KAFKA_BROKERS:-127.0.0.1:9092} · PostgreSQL ${db_location} · Redis ${REDIS_URL:-redis://127.0.0.1:6379}
 Press Ctrl-C to stop everything.
 MSG

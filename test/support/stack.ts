@@ -13,6 +13,8 @@ export type ServiceName =
   | 'dissemination'
   | 'coordination'
   | 'tracker'
+  // The console's one origin (SPA + API proxy + live events); started with startGateway().
+  | 'gateway'
   // Stand-ins for the outside world (plain HTTP servers; they ignore the database/Kafka settings).
   | 'x-sandbox'
   | 'facebook-sandbox'
@@ -213,8 +215,7 @@ export class TestStack {
   }
 
   async start(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const port = this.ports.get(name) ?? (await freePort());
-    this.ports.set(name, port);
+    const port = await this.portOf(name);
     const svc = await this.spawn(name, port, env);
     this.services.set(name, svc);
     return svc;
@@ -263,6 +264,26 @@ export class TestStack {
   async startReplica(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
     // Joining a consumer group the first replica is in takes a rebalance: allow for a loaded machine.
     return this.spawn(name, await freePort(), env, 60_000);
+  }
+
+  /** The port a service has (or will have when started): to configure others with its URL beforehand. */
+  async portOf(name: ServiceName): Promise<number> {
+    const port = this.ports.get(name) ?? (await freePort());
+    this.ports.set(name, port);
+    return port;
+  }
+
+  /** The gateway in front of this stack's services (those not started point at a closed port). */
+  async startGateway(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const url = async (n: ServiceName) =>
+      this.services.has(n) ? this.url(n) : `http://127.0.0.1:${await this.portOf(n)}`;
+    return this.start('gateway', {
+      INTAKE_URL: await url('intake'),
+      DISSEMINATION_URL: await url('dissemination'),
+      COORDINATION_URL: await url('coordination'),
+      TRACKER_URL: await url('tracker'),
+      ...env,
+    });
   }
 
   async startAll(

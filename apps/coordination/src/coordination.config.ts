@@ -25,6 +25,12 @@ export const coordinationConfigSchema = baseConfigSchema
       .default(86_400),
     /** Base URL under which area users reach this service (the acknowledge links point here). */
     PUBLIC_BASE_URL: z.string().url().optional(),
+    /**
+     * The console's page that confirms an acknowledge link (e.g. http://127.0.0.1:3000/acuse): when set,
+     * mails link there (`?token=…`) and the page calls this service's link API; otherwise they link to
+     * the small HTML pages this service serves itself.
+     */
+    ACK_LINK_PAGE_URL: z.string().url().optional(),
     /** SMTP relay, e.g. smtp://user:pass@relay:587 or smtps://relay:465. */
     SMTP_URL: z
       .string()

@@ -26,6 +26,7 @@ import { IntakeLifecycleUsersAudit1764400000000 } from './migrations/17644000000
 import { IntakePrivatePurge1764600000400 } from './migrations/1764600000400-intake-private-purge';
 import { IntakeMetrics } from './metrics/intake.metrics';
 import { MunicipalityCatalog } from './municipalities/municipality.catalog';
+import { MunicipalityController } from './municipalities/municipality.controller';
 import { PhotoController, PublicPhotoController } from './photos/photo.controller';
 import { PhotoService } from './photos/photo.service';
 import { PhotoStorage } from './photos/photo.storage';
@@ -100,6 +101,7 @@ export class IntakeModule {
         UserController,
         AuditController,
         TrackerClosureHandler,
+        MunicipalityController,
       ],
       providers: [
         AlertService,

@@ -67,4 +67,26 @@ export class MunicipalityCatalog {
   byNormalizedName(name: string): Municipality | undefined {
     return this.byName.get(normalizeName(name));
   }
+
+  /**
+   * Municipalities whose name (or INEGI code) contains the query, ignoring accents and case: names that
+   * start with it first, then those with a word that does, then the rest; alphabetical within each.
+   */
+  search(query: string, limit = 20): Municipality[] {
+    const q = normalizeName(query);
+    if (!q) return [];
+    const scored: { m: Municipality; rank: number; name: string }[] = [];
+    for (const m of this.byCode.values()) {
+      const name = normalizeName(m.name);
+      let rank: number;
+      if (m.code === q || name === q) rank = 0;
+      else if (name.startsWith(q) || m.code.startsWith(q)) rank = 1;
+      else if (name.includes(` ${q}`)) rank = 2;
+      else if (name.includes(q)) rank = 3;
+      else continue;
+      scored.push({ m, rank, name });
+    }
+    scored.sort((a, b) => a.rank - b.rank || a.name.localeCompare(b.name, 'es'));
+    return scored.slice(0, limit).map((s) => s.m);
+  }
 }

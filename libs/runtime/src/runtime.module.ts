@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, EntitySchema, MixedList } from 'typeorm';
+import { DeadLetterController } from './dead-letter.controller';
 import { HealthController } from './health.controller';
 import { DependencyProbes } from './health/dependency.probes';
 import { KafkaOps } from './health/kafka.ops';
@@ -61,8 +62,8 @@ export interface RuntimeModuleOptions {
 
 /**
  * Everything a service shares with the others: its database (own schema), the outbox writer and
- * relay, the health endpoints (/health, /health/live, /health/ready), Prometheus metrics (/metrics)
- * and the retention job.
+ * relay, the health endpoints (/health, /health/live, /health/ready), Prometheus metrics (/metrics),
+ * the retention job and the administrator's list of dead letters.
  */
 @Global()
 @Module({})
@@ -86,7 +87,7 @@ export class RuntimeModule {
           }),
         ),
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController, MetricsController, DeadLetterController],
       providers: [
         { provide: SERVICE_RUNTIME, useValue: runtime },
         {

@@ -379,8 +379,14 @@ export class TaskService {
   // ---- helpers ----
 
   ackUrl(taskId: string): string {
+    const token = this.signer.issue(taskId, this.config.ACK_LINK_TTL_SECONDS);
+    if (this.config.ACK_LINK_PAGE_URL) {
+      const page = new URL(this.config.ACK_LINK_PAGE_URL);
+      page.searchParams.set('token', token);
+      return page.toString();
+    }
     const base = (this.config.PUBLIC_BASE_URL ?? `http://127.0.0.1:${this.config.PORT}`).replace(/\/+$/, '');
-    return `${base}/api/v1/task-links/acknowledge?token=${this.signer.issue(taskId, this.config.ACK_LINK_TTL_SECONDS)}`;
+    return `${base}/api/v1/task-links/acknowledge?token=${token}`;
   }
 
   private async lockTask(m: EntityManager, taskId: string, user: AuthenticatedUser | null): Promise<TaskRow> {

@@ -40,14 +40,20 @@ export CREDENTIALS_KEYS="prod1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
 export PUBLIC_BASE_URL="https://alertarosa.example.gob.mx" PHOTO_DIR="$work/photos"
 port=23100
 failed=0
-for name in intake dissemination coordination tracker; do
+for name in intake dissemination coordination tracker gateway; do
   port=$((port + 1))
   log="$work/$name.log"
-  (cd "$work" && PORT="$port" exec node -r ./infra/node/register-paths.js "dist/apps/$name/src/main.js") >"$log" 2>&1 &
+  # The gateway fronts the four services started before it, on their smoke ports.
+  (cd "$work" && INTAKE_URL=http://127.0.0.1:23101 DISSEMINATION_URL=http://127.0.0.1:23102 \
+    COORDINATION_URL=http://127.0.0.1:23103 TRACKER_URL=http://127.0.0.1:23104 PORT="$port" exec node -r ./infra/node/register-paths.js "dist/apps/$name/src/main.js") >"$log" 2>&1 &
   pids+=($!)
   ok=0
   for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then ok=1; break; fi
+    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+      # the gateway also serves the built console
+      [ "$name" != gateway ] || curl -fsS "http://127.0.0.1:$port/" | grep -q '<div id="root"' || break
+      ok=1; break
+    fi
     kill -0 "${pids[-1]}" 2>/dev/null || break
     sleep 0.5
   done

@@ -214,8 +214,10 @@ describe('console (headless Chromium, real stack)', () => {
         },
       );
       await operator.locator('[data-withdrawal="30/30"]').waitFor({ timeout: LONG });
-      // Closure is the tracker's decision (AlertClosed on tracking.v1, which intake applies); until the
-      // tracker serves /closure, the page shows the withdrawal complete and the closure pending.
+      // Closure is the tracker's decision (AlertClosed on tracking.v1, which intake applies): the open page
+      // follows it to «cerrada».
+      await operator.locator('article[data-status="closed"]').waitFor({ timeout: LONG });
+      await operator.locator('[data-closed="true"]').waitFor();
       const closure = await stack.http(
         'gateway',
         'GET',
@@ -223,13 +225,7 @@ describe('console (headless Chromium, real stack)', () => {
         undefined,
         stack.bearer('operadora'),
       );
-      if (closure.status === 200) {
-        await operator.locator('article[data-status="closed"]').waitFor({ timeout: LONG });
-        await operator.locator('[data-closed="true"]').waitFor();
-      } else {
-        expect(closure.status).toBe(404);
-        await operator.getByText('Retiro de la ficha en curso').waitFor();
-      }
+      expect(closure.status).toBe(200);
       expect(await operator.evaluate(() => window.__notReloaded)).toBe(true);
       await expectAccessible(operator, 'alert page after deactivation');
       await screenshot(operator, 'alert-deactivated-desktop');
@@ -302,23 +298,23 @@ describe('console (headless Chromium, real stack)', () => {
         undefined,
         stack.bearer('comite'),
       );
-      if (period.status === 200) {
-        await page.locator('[data-committee="available"] .chart svg').first().waitFor({ timeout: 60_000 });
-        for (const [label, check] of [
-          ['Alertas (CSV)', (b: Buffer) => expect(b.toString('utf8').split('\n')[0]).toContain(',')],
-          ['Informe (PDF)', (b: Buffer) => expect(b.subarray(0, 5).toString()).toBe('%PDF-')],
-        ] as const) {
-          const [download] = await Promise.all([
-            page.waitForEvent('download'),
-            page.getByRole('button', { name: label }).click(),
-          ]);
-          check(readFileSync((await download.path())!));
-        }
-      } else {
-        // Until the tracker serves the committee API, the dashboard says so and offers no download.
-        expect(period.status).toBe(404);
-        await page.locator('[data-committee="unavailable"]').waitFor();
-        expect(await page.getByRole('button', { name: 'Informe (PDF)' }).isDisabled()).toBe(true);
+      expect(period.status).toBe(200);
+      await page.locator('[data-committee="available"] .chart svg').first().waitFor({ timeout: 60_000 });
+      // The page shows the API's figures: the period's count and the located-with-life count.
+      expect(await page.locator('#counts-title').textContent()).toContain(String(period.body.counts.total));
+      expect(await page.locator('[data-outcome="localizada_con_vida"] strong').textContent()).toBe(
+        String(period.body.counts.byOutcome.localizada_con_vida),
+      );
+      expect(await page.locator('tr[data-area="c4"]').count()).toBe(1);
+      for (const [label, check] of [
+        ['Alertas (CSV)', (b: Buffer) => expect(b.toString('utf8')).toContain(folio)],
+        ['Informe (PDF)', (b: Buffer) => expect(b.subarray(0, 5).toString()).toBe('%PDF-')],
+      ] as const) {
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('button', { name: label }).click(),
+        ]);
+        check(readFileSync((await download.path())!));
       }
       await expectAccessible(page, 'committee period');
       await screenshot(page, 'committee-period-desktop');

@@ -65,7 +65,8 @@ export interface Publication {
   accountStatus: string;
   kind: 'activation' | 'update' | 'located_notice';
   alertVersion: number;
-  status: 'pending' | 'posted' | 'failed' | 'cancelled';
+  /** may_exist: a send ended ambiguously and the post was not found yet; treated as published. */
+  status: 'pending' | 'posted' | 'may_exist' | 'failed' | 'cancelled';
   remoteId: string | null;
   remoteUrl: string | null;
   withImage: boolean;
@@ -74,8 +75,10 @@ export interface Publication {
   lastError: string | null;
   postedAt: string | null;
   failedAt: string | null;
-  withdrawalStatus: 'none' | 'withdrawn';
+  /** absent: a post that may have existed was looked for at withdrawal and is not there. */
+  withdrawalStatus: 'none' | 'withdrawn' | 'absent';
   withdrawnAt: string | null;
+  mayExistSince?: string | null;
 }
 
 export interface Publications {

@@ -32,6 +32,7 @@ export const TILE_LABELS: Record<string, string> = {
   waiting: 'pendiente',
   pending: 'pendiente',
   posted: 'publicada',
+  uncertain: 'por confirmar',
   failed: 'fallida',
   cancelled: 'cancelada',
   withdrawn: 'retirada',

@@ -73,4 +73,13 @@ describe('account tiles of the alert page', () => {
       noticePosted: true,
     });
   });
+
+  it('treats a post that may exist as up until the withdrawal has looked for it', () => {
+    const uncertain = pub({ status: 'may_exist', lastError: 'timeout' });
+    expect(accountTiles([uncertain], false)[0]).toMatchObject({ state: 'uncertain', detail: 'timeout' });
+    expect(accountTiles([uncertain], true)[0].state).toBe('uncertain');
+    expect(accountTiles([{ ...uncertain, withdrawalStatus: 'absent' }], true)[0].state).toBe('withdrawn');
+    const posted = pub({ id: 'p2', status: 'posted', remoteId: '9', withdrawalStatus: 'withdrawn' });
+    expect(accountTiles([posted, { ...uncertain, alertVersion: 2 }], true)[0].state).toBe('uncertain');
+  });
 });

@@ -1,6 +1,7 @@
 import { Publication } from '../api/types';
 
-export type TileState = 'pending' | 'posted' | 'failed' | 'cancelled' | 'withdrawn';
+/** uncertain: a send that may have posted, still being looked for (it is withdrawn like a post). */
+export type TileState = 'pending' | 'posted' | 'uncertain' | 'failed' | 'cancelled' | 'withdrawn';
 
 export interface AccountTile {
   accountId: string;
@@ -17,7 +18,8 @@ export interface AccountTile {
 
 /**
  * One tile per official account from its publications of the alert: «retirada» once every post that
- * carried the ficha is gone (after deactivation), otherwise the state of its latest ficha post.
+ * carried her photo, or may have (a send that ended ambiguously), is confirmed gone after deactivation;
+ * otherwise the state of its latest ficha post.
  */
 export function accountTiles(pubs: Publication[], deactivated: boolean): AccountTile[] {
   const byAccount = new Map<string, Publication[]>();
@@ -28,10 +30,14 @@ export function accountTiles(pubs: Publication[], deactivated: boolean): Account
       .filter((p) => p.kind !== 'located_notice')
       .sort((a, b) => a.alertVersion - b.alertVersion);
     const latest = ficha[ficha.length - 1] ?? list[0];
-    const withPhoto = ficha.filter((p) => p.withImage && p.remoteId);
-    const stillUp = withPhoto.filter((p) => p.withdrawalStatus !== 'withdrawn');
+    const withPhoto = ficha.filter((p) => p.withImage && (p.remoteId || p.status === 'may_exist'));
+    const stillUp = withPhoto.filter((p) => p.withdrawalStatus === 'none');
     const withdrawn = deactivated && withPhoto.length > 0 && stillUp.length === 0;
-    const state: TileState = withdrawn ? 'withdrawn' : latest.status;
+    const state: TileState = withdrawn
+      ? 'withdrawn'
+      : latest.status === 'may_exist'
+        ? 'uncertain'
+        : latest.status;
     tiles.push({
       accountId,
       handle: latest.handle,
@@ -39,7 +45,7 @@ export function accountTiles(pubs: Publication[], deactivated: boolean): Account
       state,
       url: state === 'posted' ? latest.remoteUrl : null,
       reason: state === 'failed' ? latest.failureReason : null,
-      detail: state === 'failed' ? latest.lastError : null,
+      detail: state === 'failed' || state === 'uncertain' ? latest.lastError : null,
       version: latest.alertVersion,
       at: withdrawn
         ? (withPhoto

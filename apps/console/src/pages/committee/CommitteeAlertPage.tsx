@@ -10,10 +10,10 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { api, apiOptional } from '../../api/client';
+import { api } from '../../api/client';
 import { Alert, Timeline } from '../../api/types';
 import { Badge, ErrorNote, Loading } from '../../components/Common';
-import { ALERT_STATUS_LABELS, OUTCOME_LABELS } from '../../lib/labels';
+import { ALERT_STATUS_LABELS, OUTCOME_LABELS, PLATFORM_LABELS } from '../../lib/labels';
 import { formatDateTime, formatDuration, formatTime } from '../../lib/time';
 import { committee } from './committee';
 import { LanePoint, swimlanes } from './swimlanes';
@@ -43,18 +43,15 @@ export default function CommitteeAlertPage() {
     queryFn: () => api<Alert>(`/api/v1/alerts/${id}`),
   });
   const figures = useQuery({ queryKey: ['committee-alert', id], queryFn: () => committee.alert(id) });
-  const pubs = useQuery({
-    queryKey: ['publications', id],
-    queryFn: () => apiOptional<{ publications: { status: string }[] }>(`/api/v1/alerts/${id}/publications`),
-  });
 
   if (timeline.isPending) return <Loading />;
   if (timeline.error) return <ErrorNote error={timeline.error} />;
   const { lanes, points } = swimlanes(timeline.data.entries);
   const height = Math.max(240, lanes.length * 34 + 80);
   const a = alert.data;
-  const durations = (figures.data?.durations ?? {}) as Record<string, number | null>;
-  const definitions = (figures.data?.definitions ?? []) as { key: string; label: string }[];
+  const f = figures.data;
+  const seconds = (v: number | null | undefined) =>
+    typeof v === 'number' ? formatDuration(v * 1000) : 'sin dato';
 
   return (
     <article className="page" aria-labelledby="swim-title" data-loaded="true">
@@ -142,22 +139,76 @@ export default function CommitteeAlertPage() {
       </section>
       <section className="section card" aria-labelledby="figures-title">
         <h2 id="figures-title">Cifras de la alerta</h2>
-        {figures.data === null ? (
-          <p className="muted">
-            Las cifras por alerta aún no están disponibles en este servidor.
-            {pubs.data && ` Publicaciones registradas: ${pubs.data.publications.length}.`}
-          </p>
-        ) : figures.data ? (
-          <dl className="facts">
-            {Object.entries(durations).map(([k, v]) => (
-              <div key={k}>
-                <dt>{definitions.find((d) => d.key === k)?.label ?? k}</dt>
-                <dd>{typeof v === 'number' ? formatDuration(v * 1000) : 'sin dato'}</dd>
+        <ErrorNote error={figures.error} />
+        {figures.isPending && <Loading />}
+        {f && (
+          <>
+            <dl className="facts">
+              {f.definitions
+                .filter((d) => d.key in f.durations)
+                .map((d) => (
+                  <div key={d.key} data-figure={d.key}>
+                    <dt>{d.label}</dt>
+                    <dd title={d.counts}>{seconds(f.durations[d.key])}</dd>
+                  </div>
+                ))}
+              {Object.entries(f.publicationsByPlatform).map(([p, v]) => (
+                <div key={p}>
+                  <dt>Publicación en {PLATFORM_LABELS[p] ?? p}: primera / última</dt>
+                  <dd>
+                    {seconds(v.activatedToFirst)} / {seconds(v.activatedToLast)}
+                  </dd>
+                </div>
+              ))}
+              <div>
+                <dt>Actualizaciones de la ficha</dt>
+                <dd>{f.updates}</dd>
               </div>
-            ))}
-          </dl>
-        ) : (
-          <Loading />
+              <div>
+                <dt>Escalamientos (nivel más alto)</dt>
+                <dd>
+                  {f.escalations.count}
+                  {f.escalations.count > 0 && f.escalations.highestLevel !== null
+                    ? ` (nivel ${f.escalations.highestLevel})`
+                    : ''}
+                </dd>
+              </div>
+              <div>
+                <dt>Publicaciones con fotografía: retiradas / total</dt>
+                <dd>
+                  {f.photoPosts.withdrawn} / {f.photoPosts.total}
+                  {f.photoPosts.stillUp > 0 ? ` (${f.photoPosts.stillUp} sin retirar)` : ''}
+                </dd>
+              </div>
+            </dl>
+            {f.areas.length > 0 && (
+              <div className="table-wrap">
+                <table className="table">
+                  <caption>Por área</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Área</th>
+                      <th scope="col">Acuse de recibo</th>
+                      <th scope="col">Conclusión</th>
+                      <th scope="col">A tiempo</th>
+                      <th scope="col">Escalamientos</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {f.areas.map((a) => (
+                      <tr key={a.areaId} data-area={a.areaId}>
+                        <th scope="row">{a.areaName ?? a.areaId}</th>
+                        <td>{seconds(a.acknowledgementSeconds)}</td>
+                        <td>{seconds(a.completionSeconds)}</td>
+                        <td>{a.acknowledgedOnTime === null ? '—' : a.acknowledgedOnTime ? 'sí' : 'no'}</td>
+                        <td>{a.escalations}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </>
         )}
       </section>
     </article>

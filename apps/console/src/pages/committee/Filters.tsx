@@ -30,6 +30,7 @@ export function Filters({
                 {v}
               </option>
             ))}
+            <option value="open">abierta (aún activa)</option>
           </select>
         </div>
         <div className="field">

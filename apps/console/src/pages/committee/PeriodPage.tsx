@@ -3,17 +3,29 @@ import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { download } from '../../api/client';
 import { ErrorNote, Loading } from '../../components/Common';
-import { OUTCOME_LABELS } from '../../lib/labels';
+import { PLATFORM_LABELS } from '../../lib/labels';
 import { formatDuration } from '../../lib/time';
-import { EMPTY_FILTERS, NOT_YET, REGIONS, committee, filterQuery } from './committee';
+import { EMPTY_FILTERS, LocatedWithin, committee, filterQuery, percent } from './committee';
 import { Filters } from './Filters';
 
 const OUTCOME_COLORS: Record<string, string> = {
   localizada_con_vida: '#2e7d32',
   localizada_sin_vida: '#37474f',
   cancelada: '#8d6e63',
-  activa: '#ad1457',
+  open: '#ad1457',
 };
+
+const minutes = (seconds: number | null) => (seconds === null ? null : Math.round((seconds / 60) * 10) / 10);
+const seconds = (s: number | null) => (s === null ? '—' : formatDuration(s * 1000));
+
+function Within({ hours, w }: { hours: number; w: LocatedWithin }) {
+  return (
+    <li data-within={hours}>
+      Localizadas en {hours} h: <strong>{percent(w.share)}</strong> ({w.located} de {w.eligible}; excluidas{' '}
+      {w.excluded})
+    </li>
+  );
+}
 
 /** The period dashboard: durations (median, p90), outcomes by region, and the downloads. */
 export default function PeriodPage() {
@@ -24,27 +36,28 @@ export default function PeriodPage() {
   const [busy, setBusy] = useState<string | null>(null);
   const r = report.data;
 
+  const label = (key: string) => r?.definitions.find((x) => x.key === key)?.label ?? key;
   const durations = r
     ? Object.entries(r.durations).map(([key, d]) => ({
         key,
-        label: r.definitions?.find((x) => x.key === key)?.label ?? key,
-        mediana: d.median === null ? null : Math.round((d.median / 60) * 10) / 10,
-        p90: d.p90 === null ? null : Math.round((d.p90 / 60) * 10) / 10,
+        label: label(key),
+        mediana: minutes(d.median),
+        p90: minutes(d.p90),
         n: d.n,
-        excluded: d.excluded ?? 0,
+        excluded: d.excluded,
         medianS: d.median,
         p90S: d.p90,
       }))
     : [];
-  const regionName = (id: string) => REGIONS.find(([k]) => k === id)?.[1] ?? id;
-  const byRegion = r
-    ? Object.entries(r.counts.byRegion).map(([region, v]) =>
-        typeof v === 'number'
-          ? { region: regionName(region), total: v }
-          : { region: regionName(region), ...v },
-      )
+  const outcomeKeys = r ? Object.keys(r.counts.byOutcome) : [];
+  const byRegion = r ? r.counts.byRegion.map((g) => ({ region: g.name, ...g.byOutcome })) : [];
+  const areaTimes = r
+    ? r.areas.map((a) => ({
+        area: a.areaName ?? a.areaId,
+        mediana: minutes(a.acknowledgement.median),
+        p90: minutes(a.acknowledgement.p90),
+      }))
     : [];
-  const outcomeKeys = [...new Set(byRegion.flatMap((row) => Object.keys(row).filter((k) => k !== 'region')))];
 
   const get = async (file: string, name: string) => {
     setBusy(file);
@@ -64,23 +77,27 @@ export default function PeriodPage() {
       <Filters value={filters} onChange={setFilters} />
       {report.isPending && <Loading />}
       <ErrorNote error={report.error} />
-      {r === null && (
-        <p className="note" role="note" data-committee="unavailable">
-          {NOT_YET}
-        </p>
-      )}
       {r && (
         <div data-committee="available">
           <section className="section card" aria-labelledby="counts-title">
             <h2 id="counts-title">Alertas del periodo: {r.counts.total}</h2>
             <ul className="inline-list">
               {Object.entries(r.counts.byOutcome).map(([k, v]) => (
-                <li key={k}>
-                  {OUTCOME_LABELS[k] ?? k}: <strong>{v}</strong>
+                <li key={k} data-outcome={k}>
+                  {r.outcomeLabels[k] ?? k}: <strong>{v}</strong>
                 </li>
               ))}
-              {r.locatedWithin24h != null && <li>Localizadas en 24 h: {r.locatedWithin24h}</li>}
-              {r.locatedWithin72h != null && <li>Localizadas en 72 h: {r.locatedWithin72h}</li>}
+            </ul>
+            <ul className="inline-list">
+              <Within hours={24} w={r.locatedWithin24h} />
+              <Within hours={72} w={r.locatedWithin72h} />
+              <li>
+                Escalamientos: <strong>{r.counts.escalations.total}</strong> (en{' '}
+                {r.counts.escalations.alertsWithEscalations} alertas)
+              </li>
+              <li>
+                Municipios con AVGM: <strong>{r.counts.byAvgm.avgm}</strong>
+              </li>
             </ul>
           </section>
           <section className="section card" aria-labelledby="durations-title">
@@ -119,8 +136,8 @@ export default function PeriodPage() {
                     <tr key={d.key}>
                       <th scope="row">{d.label}</th>
                       <td>{d.n}</td>
-                      <td>{d.medianS === null ? '—' : formatDuration(d.medianS * 1000)}</td>
-                      <td>{d.p90S === null ? '—' : formatDuration(d.p90S * 1000)}</td>
+                      <td>{seconds(d.medianS)}</td>
+                      <td>{seconds(d.p90S)}</td>
                       <td>{d.excluded}</td>
                     </tr>
                   ))}
@@ -150,7 +167,7 @@ export default function PeriodPage() {
                       key={k}
                       dataKey={k}
                       stackId="o"
-                      name={OUTCOME_LABELS[k] ?? (k === 'total' ? 'Alertas' : k)}
+                      name={r.outcomeLabels[k] ?? k}
                       fill={OUTCOME_COLORS[k] ?? '#ad1457'}
                       isAnimationActive={false}
                     />
@@ -159,7 +176,93 @@ export default function PeriodPage() {
               </ResponsiveContainer>
             </div>
           </section>
-          {r.definitions && r.definitions.length > 0 && (
+          <section className="section card" aria-labelledby="areas-title">
+            <h2 id="areas-title">Áreas: acuse de recibo (minutos)</h2>
+            <div
+              className="chart"
+              role="img"
+              aria-label="Gráfica de barras de medianas y percentiles 90 del acuse de recibo por área"
+            >
+              <ResponsiveContainer width="100%" height={Math.max(220, areaTimes.length * 40)}>
+                <BarChart data={areaTimes} layout="vertical" margin={{ left: 10, right: 20 }}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis type="number" unit=" min" />
+                  <YAxis type="category" dataKey="area" width={220} tick={{ fontSize: 12 }} interval={0} />
+                  <Tooltip />
+                  <Legend />
+                  <Bar dataKey="mediana" name="Mediana" fill="#ad1457" isAnimationActive={false} />
+                  <Bar dataKey="p90" name="Percentil 90" fill="#5c6bc0" isAnimationActive={false} />
+                </BarChart>
+              </ResponsiveContainer>
+            </div>
+            <div className="table-wrap">
+              <table className="table">
+                <caption>{label('areas.onTime')}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Área</th>
+                    <th scope="col">Tareas</th>
+                    <th scope="col">A tiempo</th>
+                    <th scope="col">Acuse: mediana</th>
+                    <th scope="col">Acuse: p90</th>
+                    <th scope="col">Conclusión: mediana</th>
+                    <th scope="col">Escalamientos</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {r.areas.map((a) => (
+                    <tr key={a.areaId} data-area={a.areaId}>
+                      <th scope="row">{a.areaName ?? a.areaId}</th>
+                      <td>{a.tasks}</td>
+                      <td>
+                        {percent(a.shareOnTime)} ({a.acknowledgedOnTime} de {a.due})
+                      </td>
+                      <td>{seconds(a.acknowledgement.median)}</td>
+                      <td>{seconds(a.acknowledgement.p90)}</td>
+                      <td>{seconds(a.completion.median)}</td>
+                      <td>{a.escalations}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+          <section className="section card" aria-labelledby="accounts-title">
+            <h2 id="accounts-title">Cuentas: fallas de publicación y retiro de la fotografía</h2>
+            <div className="table-wrap">
+              <table className="table">
+                <caption className="visually-hidden">Cuentas oficiales</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Cuenta</th>
+                    <th scope="col">Publicaciones</th>
+                    <th scope="col">{label('accounts.failureRate')}</th>
+                    <th scope="col">Con fotografía</th>
+                    <th scope="col">Sin retirar</th>
+                    <th scope="col">Retiro: mediana</th>
+                    <th scope="col">Retiro: p90</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {r.accounts.map((a) => (
+                    <tr key={a.accountId} data-account={a.accountId}>
+                      <th scope="row">
+                        {a.handle}{' '}
+                        <span className="muted small">({PLATFORM_LABELS[a.platform] ?? a.platform})</span>
+                      </th>
+                      <td>{a.publications}</td>
+                      <td>{percent(a.failureRate)}</td>
+                      <td>{a.photoPosts}</td>
+                      <td>{a.stillUp}</td>
+                      <td>{seconds(a.withdrawal.median)}</td>
+                      <td>{seconds(a.withdrawal.p90)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+          {r.definitions.length > 0 && (
             <details className="card">
               <summary>Definiciones de las cifras</summary>
               <dl className="facts">
@@ -187,7 +290,7 @@ export default function PeriodPage() {
               key={file}
               type="button"
               className="button secondary"
-              disabled={busy !== null || r === null}
+              disabled={busy !== null || !r}
               onClick={() => void get(file, name)}
             >
               {busy === file ? 'Descargando…' : label}

@@ -1,4 +1,4 @@
-import { apiOptional } from '../../api/client';
+import { api } from '../../api/client';
 
 /** Oaxaca's 8 regions (ids as in config/areas.yaml). */
 export const REGIONS: [string, string][] = [
@@ -46,48 +46,130 @@ export function filterQuery(f: CommitteeFilters): string {
   return s ? `?${s}` : '';
 }
 
+/** A figure's definition, as the tracker returns it with the figures (texts in Spanish). */
 export interface Definition {
   key: string;
   label: string;
-  counts?: string;
-  excludes?: string;
-  openAlerts?: string;
+  counts: string;
+  excludes: string;
+  openAlerts: string;
+  unit: string;
 }
 
+/** Seconds; n alerts or tasks counted, the rest excluded for the reasons given. */
 export interface DurationFigure {
   n: number;
   median: number | null;
   p90: number | null;
-  excluded?: number;
+  excluded: number;
+  excludedReasons: Record<string, number>;
 }
 
+export interface Quantiles {
+  n: number;
+  median: number | null;
+  p90: number | null;
+}
+
+export interface LocatedWithin {
+  located: number;
+  eligible: number;
+  share: number | null;
+  excluded: number;
+}
+
+/** GET /api/v1/committee/period (apps/tracker/src/committee/committee.service.ts). */
 export interface PeriodReport {
-  period: { from?: string | null; to?: string | null } | null;
+  period: { from: string; to: string; asOf: string; timeZone: string };
   counts: {
     total: number;
     byOutcome: Record<string, number>;
-    byRegion: Record<string, number | Record<string, number>>;
-    byMunicipality: Record<string, number | Record<string, number>>;
+    byRegion: { id: string; name: string; count: number; byOutcome: Record<string, number> }[];
+    byMunicipality: { code: string; name: string; avgm: boolean; count: number }[];
+    byAvgm: { avgm: number; other: number };
+    escalations: { total: number; alertsWithEscalations: number; highestLevel: number };
+    updates: { total: number; alertsWithUpdates: number };
   };
   durations: Record<string, DurationFigure>;
-  locatedWithin24h?: number | null;
-  locatedWithin72h?: number | null;
-  accounts?: Record<string, unknown>[];
-  areas?: Record<string, unknown>[];
-  definitions?: Definition[];
+  locatedWithin24h: LocatedWithin;
+  locatedWithin72h: LocatedWithin;
+  accounts: {
+    accountId: string;
+    platform: string;
+    handle: string;
+    publications: number;
+    failed: number;
+    failureRate: number | null;
+    photoPosts: number;
+    withdrawn: number;
+    stillUp: number;
+    withdrawal: Quantiles;
+  }[];
+  areas: {
+    areaId: string;
+    areaName: string | null;
+    tasks: number;
+    acknowledged: number;
+    due: number;
+    acknowledgedOnTime: number;
+    shareOnTime: number | null;
+    escalations: number;
+    acknowledgement: Quantiles;
+    completion: Quantiles;
+  }[];
+  outcomeLabels: Record<string, string>;
+  definitions: Definition[];
+}
+
+/** One alert's figures (GET /api/v1/committee/alerts[/:id]). */
+export interface AlertFigures {
+  alertId: string;
+  folio: string | null;
+  status: string;
+  outcome: string | null;
+  activatingBody: string | null;
+  minor: boolean | null;
+  municipality: { code: string | null; name: string | null; avgm: boolean | null };
+  region: { id: string; name: string } | null;
+  reportedAt: string | null;
+  activatedAt: string | null;
+  deactivatedAt: string | null;
+  closedAt: string | null;
+  closedBy: string | null;
+  updates: number;
+  escalations: { count: number; highestLevel: number | null };
+  photoPosts: { total: number; withdrawn: number; stillUp: number };
+  durations: Record<string, number | null>;
+  publicationsByPlatform: Record<string, { activatedToFirst: number | null; activatedToLast: number | null }>;
+  areas: {
+    areaId: string;
+    areaName: string | null;
+    tasks: number;
+    acknowledgementSeconds: number | null;
+    completionSeconds: number | null;
+    acknowledgedOnTime: boolean | null;
+    escalations: number;
+  }[];
 }
 
 export interface CommitteeAlerts {
-  items: Record<string, any>[];
-  definitions?: Definition[];
+  total: number;
+  limit: number;
+  offset: number;
+  items: AlertFigures[];
+  definitions: Definition[];
 }
 
-/** The tracker's committee API (being built against CONTRACTS); null while a server does not have it. */
+/** The tracker's committee API (role comite or admin). */
 export const committee = {
-  alerts: (query: string) => apiOptional<CommitteeAlerts>(`/api/v1/committee/alerts${query}`),
-  period: (query: string) => apiOptional<PeriodReport>(`/api/v1/committee/period${query}`),
-  alert: (id: string) => apiOptional<Record<string, any>>(`/api/v1/committee/alerts/${id}`),
+  alerts: (query: string) => api<CommitteeAlerts>(`/api/v1/committee/alerts${query}`),
+  period: (query: string) => api<PeriodReport>(`/api/v1/committee/period${query}`),
+  alert: (id: string) => api<AlertFigures & { definitions: Definition[] }>(`/api/v1/committee/alerts/${id}`),
 };
 
-export const NOT_YET =
-  'Los indicadores del comité aún no están disponibles en este servidor (el seguimiento los publicará).';
+/** A share (0..1) as a Spanish percentage, or «sin dato». */
+export function percent(share: number | null | undefined): string {
+  return share === null || share === undefined
+    ? 'sin dato'
+    : `${(share * 100).toFixed(1).replace('.', ',')} %`;
+}

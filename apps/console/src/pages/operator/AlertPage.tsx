@@ -135,6 +135,7 @@ function Tiles({ pubs, deactivated }: { pubs: Publications | null | undefined; d
         <p className="summary" aria-live="polite" data-summary="tiles">
           {tiles.length} cuentas: {count('posted')} publicadas, {count('pending')} pendientes,{' '}
           {count('failed')} fallidas
+          {count('uncertain') ? `, ${count('uncertain')} por confirmar` : ''}
           {deactivated ? `, ${count('withdrawn')} retiradas` : ''}
         </p>
       )}
@@ -160,6 +161,11 @@ function Tiles({ pubs, deactivated }: { pubs: Publications | null | undefined; d
               <span className="tile-reason" data-reason={t.reason ?? ''}>
                 {FAILURE_LABELS[t.reason ?? ''] ?? t.reason ?? 'error'}
                 {t.detail ? ` — ${t.detail.slice(0, 120)}` : ''}
+              </span>
+            )}
+            {t.state === 'uncertain' && (
+              <span className="tile-reason" data-reason="may_exist">
+                Pudo publicarse: se busca en la plataforma y, si está, se retirará como las demás.
               </span>
             )}
             {t.noticePosted && <span className="tile-notice">Aviso «localizada» publicado</span>}

@@ -178,6 +178,9 @@ export class TestStack {
   private constructor(private readonly options: StackOptions) {
     this.brokers = options.brokers ?? (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
     this.pool = new Pool({ connectionString: this.databaseUrl, max: 4 });
+    // An idle client whose connection the server ends (a test terminating backends, DROP … FORCE at
+    // teardown) is discarded and replaced by the pool; without a listener it would crash the test file.
+    this.pool.on('error', () => undefined);
     this.kafka = new Kafka({
       clientId: `test-${this.id}`,
       brokers: this.brokers,

@@ -12,7 +12,11 @@ import { createLogger } from '@alerta-rosa/observability';
 import { writeFileSync } from 'fs';
 import { loadavg } from 'os';
 import { GeographyCatalog } from '../../apps/tracker/src/committee/geography.catalog';
-import { rebuildProjection } from '../../apps/tracker/src/rebuild/projection.rebuild';
+import {
+  REPLAY_FETCH,
+  REPLAY_PARTITIONS_AT_ONCE,
+  rebuildProjection,
+} from '../../apps/tracker/src/rebuild/projection.rebuild';
 import { TestStack, waitFor } from '../support/stack';
 import {
   AccountScript,
@@ -227,7 +231,10 @@ async function main(): Promise<void> {
   }
 }
 
-/** Every message of the four event topics, from the beginning, with a fresh group and nothing done with them. */
+/**
+ * Every message of the four event topics, from the beginning, with a fresh group and nothing done with them,
+ * read with the fetch settings tracker:rebuild reads with.
+ */
 async function rawConsume(stack: TestStack): Promise<{ messages: number; seconds: number }> {
   const topics = ALL_TOPICS.map((t) => stack.topic(t));
   const ends = await stack.admin(async (a) => {
@@ -235,11 +242,7 @@ async function rawConsume(stack: TestStack): Promise<{ messages: number; seconds
     for (const t of topics) for (const p of await a.fetchTopicOffsets(t)) n += Number(p.high);
     return n;
   });
-  const consumer = stack.kafka.consumer({
-    groupId: `bench-raw-${Date.now()}`,
-    maxBytes: 50 * 1024 * 1024,
-    maxWaitTimeInMs: 100,
-  });
+  const consumer = stack.kafka.consumer({ groupId: `bench-raw-${Date.now()}`, ...REPLAY_FETCH });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   let messages = 0;
@@ -250,6 +253,7 @@ async function rawConsume(stack: TestStack): Promise<{ messages: number; seconds
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: true, // a batch not resolved would be fetched again
+    partitionsConsumedConcurrently: REPLAY_PARTITIONS_AT_ONCE,
     eachBatch: async ({ batch }) => {
       if (!first) first = performance.now();
       messages += batch.messages.length;

@@ -272,6 +272,22 @@ export class CommitteeRepository {
     );
   }
 
+  /** The non-null values of some per-alert durations over the period's alerts (seconds, any order). */
+  async distributions<K extends string>(
+    sql: Sql,
+    f: CommitteeFilters,
+    keys: K[],
+  ): Promise<Record<K, number[]>> {
+    const defs = keys.map((k) => ALERT_DURATION_SQL.find((d) => d.key === k)!);
+    const { where, params } = periodAlerts(f);
+    const [row] = await sql.query<Record<K, number[] | null>>(
+      `SELECT ${defs.map((d) => `array_agg(${d.column}) FILTER (WHERE ${d.column} IS NOT NULL) AS "${d.key}"`).join(', ')}
+         FROM tracker.alerts a WHERE ${where}`,
+      params,
+    );
+    return Object.fromEntries(keys.map((k) => [k, row[k] ?? []])) as Record<K, number[]>;
+  }
+
   /**
    * The period's figures over its alerts. The independent reads run at once when several executors are
    * given (connections sharing one snapshot, see CommitteeService), one after the other otherwise.

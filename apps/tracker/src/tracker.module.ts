@@ -14,6 +14,7 @@ import { TrackerMetrics } from './metrics/tracker.metrics';
 import { TrackerConfig } from './tracker.config';
 import { TrackerInit1764300000003 } from './migrations/1764300000003-tracker-init';
 import { TrackerCap1764600000401 } from './migrations/1764600000401-tracker-cap';
+import { TrackerFigureColumns1764700000300 } from './migrations/1764700000300-tracker-figure-columns';
 import { ClosureOverdueScheduler } from './closure/closure-overdue.scheduler';
 import { ClosureController } from './closure/closure.controller';
 import { ClosureDecider } from './closure/closure.decider';
@@ -38,6 +39,7 @@ export const TRACKER_MIGRATIONS = [
   TrackerInit1764300000003,
   TrackerClosureCommittee1764600000300,
   TrackerCap1764600000401,
+  TrackerFigureColumns1764700000300,
 ];
 
 @Module({})

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PHOTO_STILL_UP } from '../projection/projector';
 import { Sql } from '../projection/sql';
 
 export interface ClosureFacts {
@@ -62,19 +63,17 @@ export class ClosureRepository {
   ): Promise<MissingPhotoPostRow[]> {
     return sql.query<MissingPhotoPostRow>(
       `SELECT account_id, platform, handle, state, since FROM (
-         SELECT account_id, platform, handle,
-                CASE WHEN with_image AND posted_at IS NOT NULL THEN 'posted' ELSE 'may_exist' END AS state,
-                CASE WHEN with_image AND posted_at IS NOT NULL THEN posted_at ELSE may_exist_since END AS since
-           FROM tracker.publications
-          WHERE alert_id = $1 AND withdrawn_at IS NULL
-            AND (may_exist_since IS NOT NULL OR (with_image AND posted_at IS NOT NULL))
+         SELECT p.account_id, p.platform, p.handle,
+                CASE WHEN p.with_image AND p.posted_at IS NOT NULL THEN 'posted' ELSE 'may_exist' END AS state,
+                CASE WHEN p.with_image AND p.posted_at IS NOT NULL THEN p.posted_at ELSE p.may_exist_since END AS since
+           FROM tracker.publications p
+          WHERE p.alert_id = $1 AND ${PHOTO_STILL_UP}
          UNION ALL
          SELECT d.account_id, d.platform, d.handle, 'may_exist', d.reported_at
            FROM tracker.withdrawal_delays d
           WHERE d.alert_id = $1 AND NOT $2::boolean
             AND NOT EXISTS (SELECT 1 FROM tracker.publications p
-                             WHERE p.alert_id = d.alert_id AND p.account_id = d.account_id AND p.withdrawn_at IS NULL
-                               AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL)))
+                             WHERE p.alert_id = d.alert_id AND p.account_id = d.account_id AND ${PHOTO_STILL_UP})
        ) m ORDER BY since, account_id`,
       [alertId, withdrawalCompleted],
     );

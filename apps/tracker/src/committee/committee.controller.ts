@@ -1,7 +1,7 @@
 import { Roles } from '@alerta-rosa/auth';
 import { Controller, Get, Headers, Param, Query } from '@nestjs/common';
 import { alertIdPipe } from '../timeline/timeline.controller';
-import { parseCommitteeQuery } from './committee.query';
+import { parseCommitteeQuery, periodKey } from './committee.query';
 import { CommitteeService } from './committee.service';
 import { GeographyCatalog } from './geography.catalog';
 
@@ -30,7 +30,6 @@ export class CommitteeController {
   period(@Query() query: Record<string, unknown>, @Headers('cache-control') cacheControl?: string) {
     const { limit: _l, offset: _o, ...rest } = query;
     const filters = parseCommitteeQuery(rest, this.geography);
-    const key = JSON.stringify(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1)));
-    return this.committee.periodCached(key, filters, /no-cache/i.test(cacheControl ?? ''));
+    return this.committee.periodCached(periodKey(query), filters, /no-cache/i.test(cacheControl ?? ''));
   }
 }

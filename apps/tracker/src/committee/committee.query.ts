@@ -119,6 +119,12 @@ export function parseCommitteeQuery(
   };
 }
 
+/** The key a period's figures are kept under: its query (paging aside), parameters in a fixed order. */
+export function periodKey(query: Record<string, unknown>): string {
+  const { limit: _l, offset: _o, ...rest } = query;
+  return JSON.stringify(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 /** The filters as they are echoed in answers (ISO instants, only what was set). */
 export function describeFilters(f: CommitteeFilters) {
   return {

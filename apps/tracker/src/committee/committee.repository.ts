@@ -1,65 +1,49 @@
 import { Injectable } from '@nestjs/common';
+import { PHOTO_STILL_UP } from '../projection/projector';
 import { Sql } from '../projection/sql';
 import { CommitteeFilters, alertFilterSql } from './committee.query';
 
 const secs = (from: string, to: string) => `EXTRACT(EPOCH FROM (${to} - ${from}))::float8`;
-const LOCATED = `outcome IN ('localizada_con_vida', 'localizada_sin_vida')`;
 
 interface DurationSql {
   key: string;
-  /** Seconds, or NULL when the alert is left out. */
-  value: string;
+  /** Column holding the duration in seconds, NULL when the alert (task) is left out (see the migration). */
+  column: string;
   /** Why it is left out: the first matching reason. */
   reasons: [reason: string, condition: string][];
 }
 
-const publication = (key: string, column: string): DurationSql => ({
-  key,
-  value: secs('activated_at', column),
-  reasons: [['sin_publicacion', `${column} IS NULL`]],
-});
-
-/** Per-alert durations over the CTE `f` (tracker.alerts plus photo_up). */
+const NOT_LOCATED: [string, string][] = [
+  ['cancelada', `outcome = 'cancelada'`],
+  ['abierta', 'outcome IS NULL'],
+];
+/**
+ * Per-alert durations: columns of tracker.alerts (migration 1764700000300, kept by PostgreSQL as the
+ * projection changes the row).
+ */
 export const ALERT_DURATION_SQL: DurationSql[] = [
-  { key: 'reportedToActivated', value: secs('reported_at', 'activated_at'), reasons: [] },
-  publication('activatedToFirstPublication', 'first_post_at'),
-  publication('activatedToLastPublication', 'last_post_at'),
-  publication('activatedToFirstPublicationX', 'first_post_x'),
-  publication('activatedToLastPublicationX', 'last_post_x'),
-  publication('activatedToFirstPublicationFacebook', 'first_post_facebook'),
-  publication('activatedToLastPublicationFacebook', 'last_post_facebook'),
-  publication('activatedToFirstPublicationWebhook', 'first_post_webhook'),
-  publication('activatedToLastPublicationWebhook', 'last_post_webhook'),
-  {
-    key: 'activatedToLocated',
-    value: `CASE WHEN ${LOCATED} THEN ${secs('activated_at', 'deactivated_at')} END`,
-    reasons: [
-      ['cancelada', `outcome = 'cancelada'`],
-      ['abierta', 'outcome IS NULL'],
-    ],
-  },
-  {
-    key: 'reportedToLocated',
-    value: `CASE WHEN ${LOCATED} THEN ${secs('reported_at', 'deactivated_at')} END`,
-    reasons: [
-      ['cancelada', `outcome = 'cancelada'`],
-      ['abierta', 'outcome IS NULL'],
-    ],
-  },
+  { key: 'reportedToActivated', column: 'd_reported_to_activated', reasons: [] },
+  ...['', '_x', '_facebook', '_webhook'].flatMap((p) =>
+    ['first', 'last'].map((edge) => ({
+      key: camel(`activated_to_${edge}_publication${p}`),
+      column: `d_activated_to_${edge}_publication${p}`,
+      reasons: [['sin_publicacion', `${edge}_post${p === '' ? '_at' : p} IS NULL`]] as [string, string][],
+    })),
+  ),
+  { key: 'activatedToLocated', column: 'd_activated_to_located', reasons: NOT_LOCATED },
+  { key: 'reportedToLocated', column: 'd_reported_to_located', reasons: NOT_LOCATED },
   {
     key: 'locatedToLastPhotoWithdrawn',
-    value: `CASE WHEN ${LOCATED} AND photo_posts > 0 AND photo_up = 0 AND last_withdrawn_at IS NOT NULL
-                 THEN ${secs('deactivated_at', 'last_withdrawn_at')} END`,
+    column: 'd_located_to_last_photo_withdrawn',
     reasons: [
-      ['cancelada', `outcome = 'cancelada'`],
-      ['abierta', 'outcome IS NULL'],
+      ...NOT_LOCATED,
       ['sin_foto', 'photo_posts = 0'],
       ['retiro_pendiente', 'photo_up > 0 OR last_withdrawn_at IS NULL'],
     ],
   },
   {
     key: 'deactivatedToClosed',
-    value: `CASE WHEN closed_at IS NOT NULL AND deactivated_at IS NOT NULL THEN ${secs('deactivated_at', 'closed_at')} END`,
+    column: 'd_deactivated_to_closed',
     reasons: [
       ['abierta', 'deactivated_at IS NULL'],
       ['sin_cerrar', 'closed_at IS NULL'],
@@ -67,51 +51,47 @@ export const ALERT_DURATION_SQL: DurationSql[] = [
   },
 ];
 
+/** Per-task durations: columns of tracker.tasks (same migration). */
 export const TASK_DURATION_SQL: DurationSql[] = [
   {
     key: 'taskAcknowledgement',
-    value: secs('assigned_at', 'acknowledged_at'),
+    column: 'd_acknowledgement',
     reasons: [['sin_acuse', 'acknowledged_at IS NULL']],
   },
-  {
-    key: 'taskCompletion',
-    value: secs('assigned_at', 'completed_at'),
-    reasons: [['no_concluida', 'completed_at IS NULL']],
-  },
+  { key: 'taskCompletion', column: 'd_completion', reasons: [['no_concluida', 'completed_at IS NULL']] },
 ];
 
-const col = (key: string) => `"d_${key}"`;
-const reasonCol = (key: string) => `"r_${key}"`;
+function camel(snake: string): string {
+  return snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
 
-function durationColumns(defs: DurationSql[]): string {
-  return defs
-    .map(
-      (d) =>
-        `${d.value} AS ${col(d.key)}, ` +
-        (d.reasons.length
-          ? `CASE ${d.reasons.map(([r, c]) => `WHEN ${c} THEN '${r}'`).join(' ')} END AS ${reasonCol(d.key)}`
-          : `NULL::text AS ${reasonCol(d.key)}`),
-    )
-    .join(',\n');
+/** The duration columns under the names the API, CSV and PDF read (`d_<key>`). */
+function durationColumns(defs: DurationSql[], alias: string): string {
+  return defs.map((d) => `${alias}.${d.column} AS "d_${d.key}"`).join(', ');
 }
 
 /** Median and p90 in one sort: percentile_cont over an array of fractions. */
 const pct = (expr: string) => `percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY ${expr})`;
 
+/** Why a duration leaves the row out (the first matching reason), or NULL. */
+function reasonOf(d: DurationSql): string {
+  return `CASE ${d.reasons.map(([r, c]) => `WHEN ${c} THEN '${r}'`).join(' ')} END`;
+}
+
+/** n, [median, p90], how many are left out and why; column names unqualified (one table has them). */
 function durationAggregates(defs: DurationSql[]): string {
   return defs
-    .map((d) => {
-      const c = col(d.key);
-      return [
-        `count(${c})::int AS "n_${d.key}"`,
-        `${pct(c)} AS "pct_${d.key}"`,
-        `count(*) FILTER (WHERE ${c} IS NULL)::int AS "excluded_${d.key}"`,
+    .map((d) =>
+      [
+        `count(${d.column})::int AS "n_${d.key}"`,
+        `${pct(d.column)} AS "pct_${d.key}"`,
+        `count(*) FILTER (WHERE ${d.column} IS NULL)::int AS "excluded_${d.key}"`,
         ...d.reasons.map(
           ([r]) =>
-            `count(*) FILTER (WHERE ${c} IS NULL AND ${reasonCol(d.key)} = '${r}')::int AS "x_${d.key}_${r}"`,
+            `count(*) FILTER (WHERE ${d.column} IS NULL AND ${reasonOf(d)} = '${r}')::int AS "x_${d.key}_${r}"`,
         ),
-      ].join(', ');
-    })
+      ].join(', '),
+    )
     .join(',\n');
 }
 
@@ -149,25 +129,18 @@ function readDurations(row: Record<string, any>, defs: DurationSql[]): Record<st
   );
 }
 
-/** Posts that carried her photo (or may exist) and are not withdrawn, per alert: few rows (partial index). */
-const PHOTO_UP = `(SELECT p.alert_id, count(*)::int AS n FROM tracker.publications p
-   WHERE p.withdrawn_at IS NULL AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL))
-   GROUP BY p.alert_id)`;
+const LOCATED = `outcome IN ('localizada_con_vida', 'localizada_sin_vida')`;
 
-/** The alerts of the period as CTE f: with their photo posts still up, or only what joins need (light). */
-function alertsCte(f: CommitteeFilters, light = false): { sql: string; params: unknown[] } {
+/** The alerts of the period: a WHERE over tracker.alerts `a`, and the ids as a subquery (for joins). */
+function periodAlerts(f: CommitteeFilters) {
   const { where, params } = alertFilterSql(f, 'a');
-  return {
-    sql: light
-      ? `f AS (SELECT a.alert_id, a.activated_at, a.deactivated_at, a.outcome, a.region_id, a.municipality_code,
-                      a.municipality_name, a.avgm, a.folio
-                 FROM tracker.alerts a WHERE ${where})`
-      : `f AS (SELECT a.*, COALESCE(up.n, 0) AS photo_up
-                 FROM tracker.alerts a LEFT JOIN ${PHOTO_UP} up ON up.alert_id = a.alert_id
-                WHERE ${where})`,
-    params,
-  };
+  return { where, params, ids: `(SELECT a.alert_id FROM tracker.alerts a WHERE ${where})` };
 }
+
+const ALERT_ROW = `a.alert_id, a.folio, a.status, a.outcome, a.reported_at, a.activated_at, a.deactivated_at, a.closed_at,
+  a.closed_by, a.municipality_code, a.municipality_name, a.region_id, a.avgm, a.minor, a.activating_body, a.updates,
+  a.escalations, a.max_escalation_level, a.photo_posts, a.posts_withdrawn, a.photo_up, a.tasks_total,
+  ${durationColumns(ALERT_DURATION_SQL, 'a')}`;
 
 export interface AlertFigureRow {
   alert_id: string;
@@ -239,20 +212,14 @@ export class CommitteeRepository {
     f: CommitteeFilters,
     page?: { limit: number; offset: number },
   ): Promise<AlertFigureRow[]> {
-    const cte = alertsCte(f);
-    const params = [...cte.params];
+    const { where, params } = periodAlerts(f);
     let paging = '';
     if (page) {
       params.push(page.limit, page.offset);
       paging = `LIMIT $${params.length - 1} OFFSET $${params.length}`;
     }
     return sql.query<AlertFigureRow>(
-      `WITH ${cte.sql}
-       SELECT alert_id, folio, status, outcome, reported_at, activated_at, deactivated_at, closed_at, closed_by,
-              municipality_code, municipality_name, region_id, avgm, minor, activating_body, updates, escalations,
-              max_escalation_level, photo_posts, posts_withdrawn, photo_up, tasks_total,
-              ${durationColumns(ALERT_DURATION_SQL)}
-         FROM f ORDER BY activated_at, alert_id ${paging}`,
+      `SELECT ${ALERT_ROW} FROM tracker.alerts a WHERE ${where} ORDER BY a.activated_at, a.alert_id ${paging}`,
       params,
     );
   }
@@ -268,13 +235,7 @@ export class CommitteeRepository {
 
   async alertById(sql: Sql, alertId: string): Promise<AlertFigureRow | undefined> {
     const [row] = await sql.query<AlertFigureRow>(
-      `WITH f AS (
-         SELECT a.*,
-                (SELECT count(*)::int FROM tracker.publications p
-                  WHERE p.alert_id = a.alert_id AND p.withdrawn_at IS NULL
-                    AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL))) AS photo_up
-           FROM tracker.alerts a WHERE a.alert_id = $1 AND a.activated_at IS NOT NULL)
-       SELECT *, ${durationColumns(ALERT_DURATION_SQL)} FROM f`,
+      `SELECT ${ALERT_ROW} FROM tracker.alerts a WHERE a.alert_id = $1 AND a.activated_at IS NOT NULL`,
       [alertId],
     );
     return row;
@@ -285,8 +246,8 @@ export class CommitteeRepository {
     if (alertIds.length === 0) return [];
     return sql.query<AreaOfAlertRow>(
       `SELECT t.alert_id, t.area_id, min(t.area_name) AS area_name, count(*)::int AS tasks,
-              round(min(${secs('t.assigned_at', 't.acknowledged_at')})::numeric, 3)::float8 AS ack_seconds,
-              round(max(${secs('t.assigned_at', 't.completed_at')})::numeric, 3)::float8 AS completion_seconds,
+              round(min(t.d_acknowledgement)::numeric, 3)::float8 AS ack_seconds,
+              round(max(t.d_completion)::numeric, 3)::float8 AS completion_seconds,
               count(*) FILTER (WHERE ${TASK_ON_TIME})::int AS acknowledged_on_time,
               count(*) FILTER (WHERE ${TASK_DUE.replaceAll('$AS_OF', '$2')})::int AS due,
               sum(t.escalations)::int AS escalations
@@ -297,18 +258,34 @@ export class CommitteeRepository {
   }
 
   async tasks(sql: Sql, f: CommitteeFilters): Promise<TaskRow[]> {
-    const cte = alertsCte(f, true);
+    const { where, params } = periodAlerts(f);
     return sql.query<TaskRow>(
-      `WITH ${cte.sql}
-       SELECT f.folio, t.alert_id, t.task_id, t.step_id, t.area_id, t.area_name, t.assigned_at, t.ack_due_at,
+      `SELECT a.folio, t.alert_id, t.task_id, t.step_id, t.area_id, t.area_name, t.assigned_at, t.ack_due_at,
               t.acknowledged_at, t.complete_due_at, t.completed_at, t.cancelled_at, t.progress_reported_at,
               t.escalations, t.max_escalation_level,
-              round(${secs('t.assigned_at', 't.acknowledged_at')}::numeric, 3)::float8 AS ack_seconds,
-              round(${secs('t.assigned_at', 't.completed_at')}::numeric, 3)::float8 AS completion_seconds
-         FROM tracker.tasks t JOIN f ON f.alert_id = t.alert_id
-        ORDER BY f.activated_at, f.alert_id, t.assigned_at, t.task_id`,
-      cte.params,
+              round(t.d_acknowledgement::numeric, 3)::float8 AS ack_seconds,
+              round(t.d_completion::numeric, 3)::float8 AS completion_seconds
+         FROM tracker.tasks t JOIN tracker.alerts a ON a.alert_id = t.alert_id
+        WHERE ${where}
+        ORDER BY a.activated_at, a.alert_id, t.assigned_at, t.task_id`,
+      params,
     );
+  }
+
+  /** The non-null values of some per-alert durations over the period's alerts (seconds, any order). */
+  async distributions<K extends string>(
+    sql: Sql,
+    f: CommitteeFilters,
+    keys: K[],
+  ): Promise<Record<K, number[]>> {
+    const defs = keys.map((k) => ALERT_DURATION_SQL.find((d) => d.key === k)!);
+    const { where, params } = periodAlerts(f);
+    const [row] = await sql.query<Record<K, number[] | null>>(
+      `SELECT ${defs.map((d) => `array_agg(${d.column}) FILTER (WHERE ${d.column} IS NOT NULL) AS "${d.key}"`).join(', ')}
+         FROM tracker.alerts a WHERE ${where}`,
+      params,
+    );
+    return Object.fromEntries(keys.map((k) => [k, row[k] ?? []])) as Record<K, number[]>;
   }
 
   /**
@@ -316,15 +293,13 @@ export class CommitteeRepository {
    * given (connections sharing one snapshot, see CommitteeService), one after the other otherwise.
    */
   async period(sqls: Sql[], f: CommitteeFilters, asOf: Date) {
-    const cte = alertsCte(f);
-    const light = alertsCte(f, true);
-    const n = cte.params.length;
-    const asOfP = `$${n + 1}`;
-    const params = [...cte.params, asOf];
+    const { where, params: filterParams, ids } = periodAlerts(f);
+    const asOfP = `$${filterParams.length + 1}`;
+    const params = [...filterParams, asOf];
+    // Over the alerts' rows alone: every duration is a column (no join, no per-row arithmetic).
     const summaryQuery = (sql: Sql) =>
       sql.query<Record<string, any>>(
-        `WITH ${cte.sql}, d AS (SELECT f.*, ${durationColumns(ALERT_DURATION_SQL)} FROM f)
-         SELECT count(*)::int AS total,
+        `SELECT count(*)::int AS total,
                 count(*) FILTER (WHERE outcome = 'localizada_con_vida')::int AS o_localizada_con_vida,
                 count(*) FILTER (WHERE outcome = 'localizada_sin_vida')::int AS o_localizada_sin_vida,
                 count(*) FILTER (WHERE outcome = 'cancelada')::int AS o_cancelada,
@@ -346,62 +321,62 @@ export class CommitteeRepository {
                   )
                   .join(',')},
                 ${durationAggregates(ALERT_DURATION_SQL)}
-           FROM d`,
+           FROM tracker.alerts a WHERE ${where}`,
         params,
       );
     const placesQuery = async (sql: Sql) => ({
       byRegion: await sql.query<{ region_id: string | null; outcome: string | null; n: number }>(
-        `WITH ${light.sql} SELECT region_id, outcome, count(*)::int AS n FROM f
+        `SELECT region_id, outcome, count(*)::int AS n FROM tracker.alerts a WHERE ${where}
           GROUP BY region_id, outcome ORDER BY region_id, outcome`,
-        cte.params,
+        filterParams,
       ),
       byMunicipality: await sql.query<{ code: string; name: string; avgm: boolean; n: number }>(
-        `WITH ${light.sql} SELECT municipality_code AS code, min(municipality_name) AS name, bool_or(avgm) AS avgm,
+        `SELECT municipality_code AS code, min(municipality_name) AS name, bool_or(avgm) AS avgm,
                 count(*)::int AS n
-           FROM f GROUP BY municipality_code ORDER BY n DESC, municipality_code`,
-        cte.params,
+           FROM tracker.alerts a WHERE ${where} GROUP BY municipality_code ORDER BY n DESC, municipality_code`,
+        filterParams,
       ),
     });
     // Per area and, in the same pass (the empty grouping set), over every task of the period.
+    // Grouped in the C collation (a byte-wise sort, several times cheaper than the language's), presented
+    // in the database's.
     const tasksQuery = (sql: Sql) =>
       sql.query<Record<string, any>>(
-        `WITH ${light.sql}, d AS (
-           SELECT t.*, ${durationColumns(TASK_DURATION_SQL)} FROM tracker.tasks t JOIN f ON f.alert_id = t.alert_id)
-         SELECT t.area_id, min(t.area_name) AS area_name, count(*)::int AS tasks,
+        `SELECT * FROM (
+         SELECT t.area_id COLLATE "C" AS area_id, min(t.area_name) AS area_name, count(*)::int AS tasks,
                 count(t.acknowledged_at)::int AS acknowledged,
                 count(*) FILTER (WHERE ${TASK_DUE.replaceAll('$AS_OF', asOfP)})::int AS due,
                 count(*) FILTER (WHERE ${TASK_ON_TIME})::int AS on_time,
                 coalesce(sum(t.escalations), 0)::int AS escalations,
                 ${durationAggregates(TASK_DURATION_SQL)}
-           FROM d t GROUP BY GROUPING SETS ((t.area_id), ()) ORDER BY t.area_id NULLS FIRST`,
+           FROM tracker.tasks t WHERE t.alert_id IN ${ids}
+          GROUP BY GROUPING SETS ((1), ())) g ORDER BY area_id COLLATE "default" NULLS FIRST`,
         params,
       );
     // Counts per account hash-aggregate over every publication; the withdrawal percentiles sort only the
     // withdrawn ones, narrow rows (one sort of wide rows spilled to disk on a year of alerts).
     const accountsQuery = (sql: Sql) =>
       sql.query<Record<string, any>>(
-        `WITH ${light.sql}
-         SELECT p.account_id, min(p.platform) AS platform, min(p.handle) AS handle,
+        `SELECT p.account_id, min(p.platform) AS platform, min(p.handle) AS handle,
                 count(*) FILTER (WHERE p.posted_at IS NOT NULL OR p.failed_at IS NOT NULL)::int AS attempted,
                 count(*) FILTER (WHERE p.posted_at IS NULL AND p.failed_at IS NOT NULL)::int AS failed,
                 count(*) FILTER (WHERE p.with_image AND p.posted_at IS NOT NULL)::int AS photo_posts,
                 count(*) FILTER (WHERE p.withdrawn_at IS NOT NULL)::int AS withdrawn,
-                count(*) FILTER (WHERE f.deactivated_at IS NOT NULL AND p.withdrawn_at IS NULL
-                                   AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL)))::int AS still_up,
+                count(*) FILTER (WHERE a.deactivated_at IS NOT NULL AND ${PHOTO_STILL_UP})::int AS still_up,
                 count(p.withdrawn_at)::int AS withdrawal_n
-           FROM tracker.publications p JOIN f ON f.alert_id = p.alert_id
+           FROM tracker.publications p JOIN tracker.alerts a ON a.alert_id = p.alert_id
+          WHERE ${where}
           GROUP BY p.account_id ORDER BY p.account_id`,
-        cte.params,
+        filterParams,
       );
     const withdrawalQuery = (sql: Sql) =>
       sql.query<{ account_id: string; withdrawal_pct: number[] | null }>(
-        `WITH ${light.sql}
-         SELECT w.account_id, ${pct('w.s')} AS withdrawal_pct
-           FROM (SELECT p.account_id, ${secs('f.deactivated_at', 'p.withdrawn_at')} AS s
-                   FROM tracker.publications p JOIN f ON f.alert_id = p.alert_id
-                  WHERE p.withdrawn_at IS NOT NULL) w
+        `SELECT w.account_id, ${pct('w.s')} AS withdrawal_pct
+           FROM (SELECT p.account_id COLLATE "C" AS account_id, ${secs('a.deactivated_at', 'p.withdrawn_at')} AS s
+                   FROM tracker.publications p JOIN tracker.alerts a ON a.alert_id = p.alert_id
+                  WHERE p.withdrawn_at IS NOT NULL AND ${where}) w
           GROUP BY w.account_id`,
-        cte.params,
+        filterParams,
       );
     const [accounts, [summary], withdrawals, taskRows, places] = await inParallel(sqls, [
       accountsQuery,

@@ -127,12 +127,12 @@ export class CommitteeService {
     };
   }
 
-  private readonly cache = new Map<string, { mark: string; at: number; figures: PeriodFigures }>();
+  private readonly cache = new Map<string, { mark: ProjectionMark; at: number; figures: PeriodFigures }>();
 
   /**
    * The period's figures, served again while the projection has not changed (and for at most
-   * FIGURES_CACHE_MS, since «recent» alerts and tasks «due» depend on the time): the console and the PDF ask
-   * for the same year again and again, and a year takes a few hundred milliseconds to compute.
+   * FIGURES_CACHE_MS, since «recent» alerts and tasks «due» depend on the time; the answer's `asOf` says
+   * when they were computed): the console and the PDF ask for the same year again and again.
    * `fresh` (Cache-Control: no-cache) computes anyway.
    */
   async periodCached(
@@ -140,35 +140,61 @@ export class CommitteeService {
     f: CommitteeFilters,
     fresh = false,
   ): Promise<PeriodFigures & { cached: boolean }> {
-    const mark = await this.projectionMark();
-    const hit = this.cache.get(key);
-    if (!fresh && hit && hit.mark === mark && Date.now() - hit.at < FIGURES_CACHE_MS) {
-      return { ...hit.figures, cached: true };
-    }
-    const figures = await this.period(f);
-    this.cache.delete(key);
-    this.cache.set(key, { mark, at: Date.now(), figures });
-    if (this.cache.size > 50) this.cache.delete(this.cache.keys().next().value!);
+    const hit = fresh ? undefined : await this.cachedFigures(sqlOfDataSource(this.dataSource), key);
+    if (hit) return { ...hit, cached: true };
+    const writers = await this.writersNow();
+    const figures = await this.inSnapshots((sqls) => this.computeAndKeep(sqls, key, f, writers));
     return { ...figures, cached: false };
   }
 
   /**
-   * Changes whenever an event reached the projection: the last entry's seq, and how many entries lie just
-   * below it (a transaction that took a lower seq but committed later changes that count).
+   * What the PDF needs, in one snapshot: the period's figures (those the API computed if the projection has
+   * not changed since, otherwise computed and kept) and the per-alert durations its charts show.
    */
-  private async projectionMark(): Promise<string> {
-    const [row] = await this.dataSource.query(
-      `SELECT m.max, (SELECT count(*) FROM tracker.timeline_entries WHERE seq > m.max - 10000) AS recent
-         FROM (SELECT coalesce(max(seq), 0) AS max FROM tracker.timeline_entries) m`,
-    );
-    return `${row.max}/${row.recent}`;
+  async report(key: string, f: CommitteeFilters) {
+    const writers = await this.writersNow();
+    return this.inSnapshots(async ([sql, ...others]) => {
+      const hit = await this.cachedFigures(sql, key);
+      const [figures, distributions] = await Promise.all([
+        hit ?? this.computeAndKeep(others, key, f, writers),
+        this.repo.distributions(sql, f, ['activatedToLocated', 'locatedToLastPhotoWithdrawn']),
+      ]);
+      return { figures, distributions, cached: Boolean(hit) };
+    });
+  }
+
+  private async cachedFigures(sql: Sql, key: string): Promise<PeriodFigures | undefined> {
+    const hit = this.cache.get(key);
+    if (!hit || Date.now() - hit.at >= FIGURES_CACHE_MS) return undefined;
+    return (await unchangedSince(sql, hit.mark)) ? hit.figures : undefined;
+  }
+
+  /** Computes the figures in the snapshot `sqls` share, and keeps them with the snapshot's mark. */
+  private async computeAndKeep(
+    sqls: Sql[],
+    key: string,
+    f: CommitteeFilters,
+    writersBefore: Set<string>,
+  ): Promise<PeriodFigures> {
+    const mark = await markOf(sqls[0], writersBefore);
+    const figures = await this.periodFrom(sqls, f, new Date());
+    this.cache.delete(key);
+    this.cache.set(key, { mark, at: Date.now(), figures });
+    if (this.cache.size > 50) this.cache.delete(this.cache.keys().next().value!);
+    return figures;
+  }
+
+  /** Transactions of other databases writing now (their commits never change this projection). */
+  private async writersNow(): Promise<Set<string>> {
+    const rows: { xid: string }[] = await this.dataSource.query(OTHER_DATABASES_WRITERS);
+    return new Set(rows.map((r) => r.xid));
   }
 
   /**
-   * The period's figures. Its independent reads run at once on three connections that share one snapshot
-   * (pg_export_snapshot / SET TRANSACTION SNAPSHOT), so they see exactly the same projection.
+   * Runs `work` on three connections that share one snapshot (pg_export_snapshot / SET TRANSACTION
+   * SNAPSHOT), so independent reads run at once and see exactly the same projection.
    */
-  period(f: CommitteeFilters, asOf = new Date()) {
+  private inSnapshots<T>(work: (sqls: Sql[]) => Promise<T>): Promise<T> {
     return this.snapshot(async (sql) => {
       const [{ snapshot }] = await sql.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
       const helpers: QueryRunner[] = [];
@@ -181,7 +207,7 @@ export class CommitteeService {
           await runner.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-Fa-f-]/g, '')}'`);
           await runner.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
         }
-        return await this.periodFrom([sql, ...helpers.map((r) => sqlOf(r.manager))], f, asOf);
+        return await work([sql, ...helpers.map((r) => sqlOf(r.manager))]);
       } finally {
         for (const r of helpers) {
           if (r.isTransactionActive) await r.rollbackTransaction().catch(() => undefined);
@@ -284,6 +310,52 @@ export class CommitteeService {
       definitions: ALL_DEFINITIONS,
     };
   }
+}
+
+/**
+ * Where the projection stood in a snapshot: its last timeline entry, and the transactions still running then
+ * that may yet commit changes to it (rows they wrote are invisible to the snapshot, whatever their seq).
+ */
+interface ProjectionMark {
+  maxSeq: string;
+  pending: string[];
+}
+
+const OTHER_DATABASES_WRITERS = `SELECT backend_xid::text AS xid FROM pg_stat_activity
+  WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()`;
+
+/**
+ * The mark of the snapshot `sql` is in. Every transaction that changes the projection records its events
+ * in the inbox first, so it has its transaction id before it draws a timeline seq. Such a transaction is
+ * either visible in the snapshot, or running then (in the snapshot's xip list: `pending`), or it starts
+ * later and draws a seq above every visible one (the last seq changes when it commits). Running
+ * transactions known to belong to other databases (before the snapshot, or still running after it) are
+ * left out of `pending`; any other is kept, so a mark is never too optimistic.
+ */
+async function markOf(sql: Sql, othersBefore: Set<string>): Promise<ProjectionMark> {
+  const [row] = await sql.query<{ max_seq: string; xip: string[]; others: string[] }>(
+    `SELECT (SELECT coalesce(max(seq), 0)::text FROM tracker.timeline_entries) AS max_seq,
+            ARRAY(SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) x) AS xip,
+            ARRAY(${OTHER_DATABASES_WRITERS}) AS others`,
+  );
+  const others = new Set([...othersBefore, ...row.others]);
+  return { maxSeq: row.max_seq, pending: row.xip.filter((x) => !others.has(x)) };
+}
+
+/** True when nothing reached the projection since the mark was taken: same last seq, no pending commit. */
+async function unchangedSince(sql: Sql, mark: ProjectionMark): Promise<boolean> {
+  const [row] = await sql.query<{ unchanged: boolean }>(
+    `SELECT (SELECT coalesce(max(seq), 0)::text FROM tracker.timeline_entries) = $1
+        AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) x WHERE pg_xact_status(x::xid8) = 'committed')
+        AS unchanged`,
+    [mark.maxSeq, mark.pending],
+  );
+  return row.unchanged;
+}
+
+/** The data source itself as Sql (each statement on its own, outside any snapshot). */
+function sqlOfDataSource(dataSource: DataSource): Sql {
+  return { query: (text, params) => dataSource.query(text, params) };
 }
 
 function emptyOutcomes(): Record<string, number> {

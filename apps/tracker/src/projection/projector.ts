@@ -125,6 +125,9 @@ const DELAY_COLUMNS: Column[] = [
   ['attempts', 'integer', 'max'],
 ];
 
+/** A publication (alias `p`) that carried her photo, or may exist, and is not withdrawn: it is still up. */
+export const PHOTO_STILL_UP = `p.withdrawn_at IS NULL AND (p.may_exist_since IS NOT NULL OR (p.with_image AND p.posted_at IS NOT NULL))`;
+
 /** The projection's tables, in the order a digest lists them. */
 export const PROJECTION_TABLES = ['timeline_entries', 'alerts', 'publications', 'tasks', 'withdrawal_delays'];
 
@@ -305,6 +308,7 @@ export class Projector {
   private readonly tasksSql: string;
   private readonly delaysSql: string;
   private readonly timelineSql: string;
+  private readonly photoUpSql: string;
 
   constructor(
     readonly schema: string,
@@ -314,6 +318,13 @@ export class Projector {
     this.publicationsSql = upsertSql(schema, 'publications', PUBLICATION_COLUMNS);
     this.tasksSql = upsertSql(schema, 'tasks', TASK_COLUMNS);
     this.delaysSql = upsertSql(schema, 'withdrawal_delays', DELAY_COLUMNS);
+    // One join for the batch's alerts (a hash join while a rebuild's publications have no index yet);
+    // only rows whose count changed are written.
+    this.photoUpSql = `UPDATE ${qualified(schema, 'alerts')} a SET photo_up = c.n
+        FROM (SELECT x.id, count(p.alert_id)::int AS n FROM unnest($1::uuid[]) AS x(id)
+                LEFT JOIN ${qualified(schema, 'publications')} p ON p.alert_id = x.id AND ${PHOTO_STILL_UP}
+               GROUP BY x.id) c
+       WHERE a.alert_id = c.id AND a.photo_up <> c.n`;
     this.timelineSql = `INSERT INTO ${qualified(schema, 'timeline_entries')}
         (alert_id, event_id, event_type, source, alert_version, occurred_at, correlation_id, details)
       SELECT alert_id, event_id, event_type, source, alert_version, occurred_at, correlation_id, details
@@ -366,10 +377,12 @@ export class Projector {
           tasksClosed: r.tasks_closed,
         });
     }
-    if (batch.publications.size)
-      await sql.query(this.publicationsSql, [
-        JSON.stringify(rowsFor(batch.publications, PUBLICATION_COLUMNS)),
-      ]);
+    if (batch.publications.size) {
+      const rows = rowsFor(batch.publications, PUBLICATION_COLUMNS);
+      await sql.query(this.publicationsSql, [JSON.stringify(rows)]);
+      const alertIds = [...new Set(rows.map((r) => r.alert_id as string))].sort();
+      await sql.query(this.photoUpSql, [alertIds]);
+    }
     if (batch.tasks.size)
       await sql.query(this.tasksSql, [JSON.stringify(rowsFor(batch.tasks, TASK_COLUMNS))]);
     if (batch.delays.size)

@@ -1,7 +1,7 @@
 import { Roles } from '@alerta-rosa/auth';
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { Response } from 'express';
-import { CommitteeFilters, parseCommitteeQuery } from '../committee/committee.query';
+import { CommitteeFilters, parseCommitteeQuery, periodKey } from '../committee/committee.query';
 import { CommitteeRepository } from '../committee/committee.repository';
 import { CommitteeService } from '../committee/committee.service';
 import { GeographyCatalog } from '../committee/geography.catalog';
@@ -64,19 +64,11 @@ export class ExportController {
   @Get('report.pdf')
   async pdf(@Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
     const f = this.filters(query);
-    const asOf = new Date();
-    const { figures, rows } = await this.committee.snapshot(async (sql) => ({
-      figures: await this.committee.periodFrom(sql, f, asOf),
-      rows: await this.repo.alerts(sql, f),
-    }));
-    const values = (key: string) =>
-      rows
-        .map((r) => r[`d_${key}`] as number | null)
-        .filter((v): v is number => v !== null && v !== undefined);
+    const { figures, distributions } = await this.committee.report(periodKey(query), f);
     const pdf = await this.report.render({
       figures,
-      activatedToLocated: values('activatedToLocated'),
-      locatedToLastPhotoWithdrawn: values('locatedToLastPhotoWithdrawn'),
+      activatedToLocated: distributions.activatedToLocated,
+      locatedToLastPhotoWithdrawn: distributions.locatedToLastPhotoWithdrawn,
       regionName: (id) => this.geography.regionName(id),
       generatedAt: new Date(),
     });

@@ -37,14 +37,14 @@ async function main(): Promise<void> {
   try {
     await startDisseminationStack(stack, {
       sandboxEnv: { SANDBOX_LATENCY_MS: String(LATENCY_MS) },
+      // Locks, lease and session timeout as deployed.
+      serviceDefaults: true,
       disseminationEnv: {
         // Production-like settings (the test helper shortens them for crash tests).
         CHANNEL_TIMEOUT_MS: '10000',
         DATABASE_POOL_SIZE: '30',
         SWEEP_INTERVAL_MS: '10000',
         REENQUEUE_AFTER_MS: '120000',
-        QUEUE_LOCK_DURATION_MS: '30000',
-        QUEUE_STALLED_INTERVAL_MS: '15000',
         LOG_LEVEL: 'info',
       },
     });

@@ -9,6 +9,7 @@ import {
   livePostsByAccount,
   resetSandboxFaults,
   sandboxPosts,
+  SANDBOXES,
   sandboxStats,
   setFaults,
   setLatency,
@@ -304,6 +305,43 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(done.label).toBe('Retiro completo: 60 publicaciones en 30 cuentas');
     expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawn')).toHaveLength(60);
   });
+
+  it('withdraws five alerts deactivated together side by side: on every account their deletions are in flight at once, not behind each other or the notices', async () => {
+    const alerts = await Promise.all([40, 41, 42, 43, 44].map((age) => activate({ age })));
+    for (const a of alerts) await waitForPosts(stack, marker(a.folio, 1), 30);
+    // Slow calls (held 2 s by the sandboxes), so requests the worker makes together overlap there even
+    // on a loaded machine. X and Facebook accounts post two at a time; each deactivation also posts a
+    // «LOCALIZADA» notice on every account.
+    await setLatency(stack, 2_000);
+    for (const s of SANDBOXES) await stack.http(s, 'POST', '/_control/stats/reset');
+    await Promise.all(
+      alerts.map(async (a) => {
+        const res = await stack.http('intake', 'POST', `/api/v1/alerts/${a.id}/deactivate`, {
+          outcome: 'localizada_con_vida',
+        });
+        expect(res.status).toBe(200);
+      }),
+    );
+    await waitFor(
+      async () =>
+        (
+          await stack.query(
+            `SELECT 1 FROM dissemination.alert_withdrawals WHERE alert_id = ANY($1) AND completed_at IS NOT NULL`,
+            [alerts.map((a) => a.id)],
+          )
+        ).length === 5,
+      { timeoutMs: 90_000, what: 'five withdrawals complete' },
+    );
+    const { maxInFlight } = await sandboxStats(stack);
+    await setLatency(stack, 0);
+    const left = (await sandboxPosts(stack)).filter(
+      (p) => p.hasImage && !p.deletedAt && alerts.some((a) => p.text.includes(marker(a.folio, 1))),
+    );
+    expect(left).toEqual([]);
+    // Sharing the posts' two slots, an X or Facebook account never had more than two calls out at once.
+    const serialised = ACCOUNTS.filter((a) => (maxInFlight[a.id] ?? 0) < 3).map((a) => a.id);
+    expect({ maxInFlight, serialised }).toMatchObject({ serialised: [] });
+  }, 150_000);
 
   it('retries a withdrawal an account refuses, reports the straggler, and completes only when that account confirms', async () => {
     const alert = await activate({ age: 28 });

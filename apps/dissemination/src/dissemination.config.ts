@@ -41,6 +41,11 @@ export const disseminationConfigSchema = baseConfigSchema
     RETRY_BASE_MS: ms(1_000, 1),
     RETRY_MAX_MS: ms(60_000, 1),
     WITHDRAWAL_RETRY_MAX_MS: ms(300_000, 1),
+    /**
+     * Withdrawals of one account run on their own queue, this many at once (five alerts deactivated
+     * together are withdrawn side by side), under the account's rate-limit policy of their own.
+     */
+    WITHDRAWAL_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
     /** After this many failed withdrawal attempts on an account, the straggler is reported (and retried on). */
     WITHDRAWAL_STRAGGLER_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
     /** Periodic reconciliation: pending publications/withdrawals without a job are enqueued again. */

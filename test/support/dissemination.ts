@@ -25,6 +25,8 @@ export interface DisseminationStackOptions {
   disseminationEnv?: Record<string, string>;
   sandboxEnv?: Record<string, string>;
   services?: ServiceName[];
+  /** Dissemination with its own crash-recovery defaults (withServiceDefaults). */
+  serviceDefaults?: boolean;
 }
 
 /**
@@ -41,7 +43,8 @@ export async function startDisseminationStack(stack: TestStack, options: Dissemi
   const partner = stack.url('partner-sandbox');
   for (const a of ACCOUNTS) if (a.platform === 'webhook') creds[a.id].url = `${partner}/hooks/${a.id}`;
   writeFileSync(file, JSON.stringify(creds));
-  const env = disseminationEnv(stack, file, options.disseminationEnv);
+  const stackEnv = disseminationEnv(stack, file, options.disseminationEnv);
+  const env = options.serviceDefaults ? withServiceDefaults(stackEnv) : stackEnv;
   for (const s of options.services ?? ['intake', 'dissemination', 'tracker']) {
     await stack.start(s, s === 'dissemination' ? env : {});
   }
@@ -79,6 +82,22 @@ export function disseminationEnv(
     CONSUMER_SESSION_TIMEOUT_MS: '6000',
     ...extra,
   };
+}
+
+/**
+ * The settings crash recovery rests on. The stacks above set their own (longer leases for slow
+ * machines, a 6 s session); a case that measures or tests the service as deployed leaves them out.
+ */
+export const CRASH_RECOVERY_SETTINGS = [
+  'QUEUE_LOCK_DURATION_MS',
+  'QUEUE_STALLED_INTERVAL_MS',
+  'PUBLICATION_LEASE_MS',
+  'CONSUMER_SESSION_TIMEOUT_MS',
+];
+
+/** `env` without the crash-recovery settings: the service's own defaults apply. */
+export function withServiceDefaults(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !CRASH_RECOVERY_SETTINGS.includes(k)));
 }
 
 export function sandboxFor(accountId: string): (typeof SANDBOXES)[number] {

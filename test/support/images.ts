@@ -146,3 +146,11 @@ export function noisyJpegWithGps(width = 4000, height = 3000): Promise<Buffer> {
     })
     .toBuffer();
 }
+
+/** The card's pink (#E6007E). */
+export const CARD_PINK = [0xe6, 0x00, 0x7e];
+
+/** A pixel of the card's pink frame: the card is a palette PNG, so its colours may be off by a step or two. */
+export function isCardPink(rgb: number[]): boolean {
+  return CARD_PINK.every((c, i) => Math.abs(c - rgb[i]) <= 4);
+}

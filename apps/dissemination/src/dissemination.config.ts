@@ -41,20 +41,39 @@ export const disseminationConfigSchema = baseConfigSchema
     RETRY_BASE_MS: ms(1_000, 1),
     RETRY_MAX_MS: ms(60_000, 1),
     WITHDRAWAL_RETRY_MAX_MS: ms(300_000, 1),
+    /**
+     * Withdrawals of one account run on their own queue, this many at once (five alerts deactivated
+     * together are withdrawn side by side), under the account's rate-limit policy of their own.
+     */
+    WITHDRAWAL_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
     /** After this many failed withdrawal attempts on an account, the straggler is reported (and retried on). */
     WITHDRAWAL_STRAGGLER_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
     /** Periodic reconciliation: pending publications/withdrawals without a job are enqueued again. */
     SWEEP_INTERVAL_MS: ms(10_000, 100),
     /** A pending row enqueued longer ago than this is checked against its job (re-created if gone or finished). */
     REENQUEUE_AFTER_MS: ms(120_000, 100),
-    QUEUE_LOCK_DURATION_MS: ms(30_000, 1_000),
-    QUEUE_STALLED_INTERVAL_MS: ms(15_000, 500),
+    /**
+     * Crash recovery: a dead worker's job is handed to a live one once its BullMQ lock lapses (renewed
+     * every half of QUEUE_LOCK_DURATION_MS while the job runs) and a stalled check sees it
+     * (every QUEUE_STALLED_INTERVAL_MS): within lock + interval of the crash. A lock that lapses while
+     * its job still runs (a stalled event loop) costs a second run, never a second send: the publication
+     * lease below refuses it.
+     */
+    QUEUE_LOCK_DURATION_MS: ms(3_000, 1_000),
+    QUEUE_STALLED_INTERVAL_MS: ms(1_000, 500),
     /**
      * Lease on a publication while a job works on it (claim token in PostgreSQL, renewed every third
      * of it): a second claimant — e.g. a worker handed the job after a lapsed BullMQ lock — is refused
      * until it expires. A crashed holder blocks its publication for at most this long.
      */
-    PUBLICATION_LEASE_MS: ms(30_000, 1_000),
+    PUBLICATION_LEASE_MS: ms(3_000, 1_000),
+    /**
+     * A SIGKILLed worker's partitions go to the group's other members (or to its restarted self) once
+     * the broker has missed its heartbeats this long: 6 s, the broker's minimum
+     * (group.min.session.timeout.ms), heartbeats every 600 ms. The restarted worker serves its queues
+     * meanwhile (readyBeforeConsumerJoins).
+     */
+    CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(6_000),
     /**
      * After a send that may have posted, the account's posts are searched for the marker before posting
      * again; one look-up that finds nothing proves nothing (timelines lag behind writes). Absence is
@@ -64,6 +83,10 @@ export const disseminationConfigSchema = baseConfigSchema
     MARKER_SEARCH_ATTEMPTS: z.coerce.number().int().min(2).max(20).default(5),
     MARKER_SEARCH_BACKOFF_MS: ms(2_000, 100),
     MARKER_SEARCH_BACKOFF_MAX_MS: ms(30_000, 100),
+  })
+  .refine((c) => c.QUEUE_STALLED_INTERVAL_MS <= c.QUEUE_LOCK_DURATION_MS, {
+    path: ['QUEUE_STALLED_INTERVAL_MS'],
+    message: 'must be at most QUEUE_LOCK_DURATION_MS',
   })
   .refine((c) => c.MARKER_SEARCH_BACKOFF_MAX_MS >= c.MARKER_SEARCH_BACKOFF_MS, {
     path: ['MARKER_SEARCH_BACKOFF_MAX_MS'],

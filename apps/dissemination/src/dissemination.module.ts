@@ -49,7 +49,15 @@ export class DisseminationModule {
         DisseminationMetrics,
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: ACCOUNTS_CATALOG, useValue: loadAccountsCatalog(c.ACCOUNTS_FILE) },
-        { provide: FichaCardRenderer, useValue: new FichaCardRenderer(c.PHOTO_FETCH_TIMEOUT_MS) },
+        {
+          provide: FichaCardRenderer,
+          useFactory: () => {
+            const renderer = new FichaCardRenderer(c.PHOTO_FETCH_TIMEOUT_MS);
+            // In the background while the service starts: the first alert's cards do not pay for it.
+            void renderer.warmUp();
+            return renderer;
+          },
+        },
         {
           provide: CHANNEL_ADAPTERS,
           useValue: {

@@ -16,4 +16,6 @@ runService<DisseminationConfig>({
   module: (runtime) => DisseminationModule.forRoot(runtime),
   consumes: [TOPICS.alerts],
   configureHttp: (app) => app.disable('x-powered-by'),
+  // Its queues and HTTP resume at once after a restart; the consumer joins when the dead member is gone.
+  readyBeforeConsumerJoins: true,
 });

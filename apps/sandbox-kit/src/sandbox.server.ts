@@ -60,6 +60,8 @@ export interface Stats {
   timeoutsAfterCommit: Record<string, number>;
   revokedRefusals: Record<string, number>;
   duplicatesRefused: Record<string, number>;
+  /** Most requests of an account held at once (during their latency): how parallel the caller is. */
+  maxInFlight: Record<string, number>;
 }
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -81,6 +83,7 @@ export class Sandbox {
   visibleAfterMs = 0;
   readonly hangMs: number;
   stats: Stats = emptyStats();
+  private readonly inFlight = new Map<string, number>();
   private server: Server | null = null;
 
   constructor(readonly name: string) {
@@ -234,6 +237,10 @@ export class Sandbox {
         f.visibleAfterMs = b.visibleAfterMs === null ? null : Number(b.visibleAfterMs);
       return { status: 200, body: { accountId: req.params.accountId, ...f } };
     });
+    this.route('POST', '/_control/stats/reset', async () => {
+      this.stats = emptyStats();
+      return { status: 200, body: { ok: true } };
+    });
     this.route('POST', '/_control/reset', async () => {
       this.posts.length = 0;
       this.faults.clear();
@@ -244,10 +251,20 @@ export class Sandbox {
     this.route('GET', '/health', async () => ({ status: 200, body: { status: 'ok', service: this.name } }));
   }
 
-  /** Latency for a request: the account's own, else the global one. */
+  /** Latency for a request: the account's own, else the global one (requests held count as in flight). */
   async delay(accountId?: string): Promise<void> {
     const ms = (accountId ? this.faults.get(accountId)?.latencyMs : null) ?? this.latencyMs;
-    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    if (ms <= 0) return;
+    const n = accountId ? (this.inFlight.get(accountId) ?? 0) + 1 : 0;
+    if (accountId) {
+      this.inFlight.set(accountId, n);
+      this.stats.maxInFlight[accountId] = Math.max(this.stats.maxInFlight[accountId] ?? 0, n);
+    }
+    try {
+      await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      if (accountId) this.inFlight.set(accountId, (this.inFlight.get(accountId) ?? 1) - 1);
+    }
   }
 
   listen(port: number): Promise<void> {
@@ -354,6 +371,7 @@ function emptyStats(): Stats {
     timeoutsAfterCommit: {},
     revokedRefusals: {},
     duplicatesRefused: {},
+    maxInFlight: {},
   };
 }
 

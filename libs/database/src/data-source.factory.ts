@@ -44,6 +44,37 @@ export async function runMigrations(dataSource: DataSource, schema: string): Pro
   }
 }
 
+/** The name TypeORM records for a migration class (its `name` property, else the class name). */
+export function migrationName(migration: Function): string {
+  const instance = new (migration as new () => { name?: string })();
+  return instance.name || migration.name;
+}
+
+/**
+ * Whether every one of `migrations` is already recorded in the schema's migrations table: one query on
+ * one connection, without the advisory lock or a TypeORM data source. A restart (the usual start) then
+ * skips the migration step; anything missing (or no table, schema or database yet) answers false and
+ * the caller runs `runMigrations`, which decides under the lock.
+ */
+export async function migrationsApplied(
+  url: string,
+  schema: string,
+  migrations: Function[],
+): Promise<boolean> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url, application_name: `${schema}-migrations-check` });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ name: string }>(`SELECT name FROM "${schema}".migrations`);
+    const applied = new Set(rows.map((r) => r.name));
+    return migrations.every((m) => applied.has(migrationName(m)));
+  } catch {
+    return false; // no database, schema or table yet (or the database is away: runMigrations will say)
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Creates the database named in a postgres URL when it does not exist (dev and test convenience). */
 export async function ensureDatabase(url: string): Promise<void> {
   const { Client } = await import('pg');

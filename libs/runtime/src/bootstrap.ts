@@ -1,6 +1,11 @@
 import { BaseConfig, loadConfigOrExit } from '@alerta-rosa/config';
 import { Producer as ServiceName, redriveTopic } from '@alerta-rosa/contracts';
-import { ensureDatabase, runMigrations, serviceDataSourceOptions } from '@alerta-rosa/database';
+import {
+  ensureDatabase,
+  migrationsApplied,
+  runMigrations,
+  serviceDataSourceOptions,
+} from '@alerta-rosa/database';
 import {
   KafkaInboxServer,
   PreserveRpcErrorFilter,
@@ -12,6 +17,7 @@ import { PinoNestLogger, createLogger } from '@alerta-rosa/observability';
 import { DynamicModule, INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
@@ -29,6 +35,13 @@ export interface BootstrapOptions<C extends BaseConfig & { PORT: number }> exten
   /** Extra HTTP set-up (body limits, filters) before the app listens. */
   configureHttp?: (app: NestExpressApplication, runtime: ServiceRuntime<C>) => void;
   nestOptions?: NestApplicationOptions;
+  /**
+   * Listen (and log `<name> ready`) without waiting for the Kafka consumer to join its group. After a
+   * crash the join waits until the dead member's session expires (CONSUMER_SESSION_TIMEOUT_MS after its
+   * last heartbeat); a service whose other work (queues, HTTP) should resume at once sets this. /health
+   * shows the consumer `starting` until it has joined.
+   */
+  readyBeforeConsumerJoins?: boolean;
 }
 
 /**
@@ -51,36 +64,30 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
     metrics,
   };
 
+  const t0 = Date.now();
+  const phases: Record<string, number> = {};
+  const mark = (phase: string) => (phases[phase] = Date.now() - t0);
   process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
 
-  if (config.NODE_ENV !== 'production') await ensureDatabase(config.DATABASE_URL);
-  const migrator = new DataSource(
-    serviceDataSourceOptions({
-      url: config.DATABASE_URL,
-      schema: options.schema,
-      entities: options.entities,
-      migrations: [...(options.migrations as Function[]), ...messagingMigrations(options.schema)],
-      poolSize: 2, // one holds the advisory lock, one runs the migrations
-      applicationName: `${options.name}-migrations`,
+  // Independent steps, side by side: the schema (skipped at once when every migration is recorded) and
+  // the topics (created, or checked and corrected).
+  await Promise.all([
+    migrate(options, config, logger).then(() => mark('migrations')),
+    ensureTopics(
+      kafka,
+      {
+        prefix: config.KAFKA_TOPIC_PREFIX,
+        partitions: config.KAFKA_TOPIC_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        extraTopics: options.consumes?.length ? [redriveTopic(consumerGroupOf(options.name))] : [],
+      },
+      60_000,
+      (msg, detail) => logger.warn(detail, msg),
+    ).then((created) => {
+      if (created.length) logger.info({ created }, 'kafka topics created');
+      mark('topics');
     }),
-  );
-  await migrator.initialize();
-  const applied = await runMigrations(migrator, options.schema);
-  await migrator.destroy();
-  if (applied.length) logger.info({ applied }, 'migrations applied');
-
-  const created = await ensureTopics(
-    kafka,
-    {
-      prefix: config.KAFKA_TOPIC_PREFIX,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-      extraTopics: options.consumes?.length ? [redriveTopic(consumerGroupOf(options.name))] : [],
-    },
-    60_000,
-    (msg, detail) => logger.warn(detail, msg),
-  );
-  if (created.length) logger.info({ created }, 'kafka topics created');
+  ]);
 
   const app = await NestFactory.create<NestExpressApplication>(options.module(runtime), {
     logger: new PinoNestLogger(logger),
@@ -93,8 +100,11 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   options.configureHttp?.(app, runtime);
   // Module hooks (relay, dispatchers, data loaded from the database) run before the first event is
   // consumed: a hybrid app would otherwise start its consumers first and initialise only in listen().
+  mark('nestCreate');
   await app.init();
+  mark('nestInit');
 
+  let consumerJoined: Promise<void> | null = null;
   if (options.consumes?.length) {
     const server = new KafkaInboxServer({
       kafka,
@@ -117,11 +127,67 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
     runtime.consumerStatus = () => server.consumerStatus();
     const microservice = app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
     microservice.useGlobalFilters(new PreserveRpcErrorFilter());
-    await app.startAllMicroservices();
+    consumerJoined = app.startAllMicroservices().then(() => {
+      mark('consumer');
+    });
+    // Joining the group can wait for a dead member's session to expire (a restart after a crash):
+    // a service that does not need its consumer to serve starts serving meanwhile.
+    if (!options.readyBeforeConsumerJoins) await consumerJoined;
   }
   await app.listen(config.PORT, process.env.HOST ?? '127.0.0.1');
-  logger.info({ url: `http://127.0.0.1:${config.PORT}`, pid: process.pid }, `${options.name} ready`);
+  mark('listen');
+  logger.info(
+    {
+      url: `http://127.0.0.1:${config.PORT}`,
+      pid: process.pid,
+      startupMs: phases,
+      processUptimeMs: Math.round(process.uptime() * 1000),
+    },
+    `${options.name} ready`,
+  );
+  if (options.readyBeforeConsumerJoins && consumerJoined) {
+    consumerJoined.then(
+      () => logger.info({ startupMs: phases }, 'kafka consumer joined its group'),
+      (err: Error) => {
+        logger.error({ err: err.message }, 'kafka consumer failed to start');
+        process.stderr.write(`${options.name}: failed to start: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  }
   return app;
+}
+
+/**
+ * The service's schema at its latest migration: nothing to do when every migration is already recorded
+ * (one query); otherwise the database is created if missing (outside production) and the migrations
+ * run under the advisory lock.
+ */
+async function migrate<C extends BaseConfig & { PORT: number }>(
+  options: BootstrapOptions<C>,
+  config: C,
+  logger: Logger,
+): Promise<void> {
+  const migrations = [...(options.migrations as Function[]), ...messagingMigrations(options.schema)];
+  if (await migrationsApplied(config.DATABASE_URL, options.schema, migrations)) return;
+  if (config.NODE_ENV !== 'production') await ensureDatabase(config.DATABASE_URL);
+  const migrator = new DataSource(
+    serviceDataSourceOptions({
+      url: config.DATABASE_URL,
+      schema: options.schema,
+      entities: options.entities,
+      migrations,
+      poolSize: 2, // one holds the advisory lock, one runs the migrations
+      applicationName: `${options.name}-migrations`,
+    }),
+  );
+  await migrator.initialize();
+  try {
+    const applied = await runMigrations(migrator, options.schema);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+  } finally {
+    await migrator.destroy();
+  }
 }
 
 /** The consumer group (and inbox consumer name) of a service. */

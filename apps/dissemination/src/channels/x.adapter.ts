@@ -53,9 +53,10 @@ export class XAdapter implements ChannelAdapter {
   private readonly agent: http.Agent;
 
   constructor(private readonly options: XAdapterOptions) {
-    this.agent = options.apiBaseUrl.startsWith('http://')
-      ? new http.Agent({ keepAlive: true, maxSockets: 64 })
-      : new https.Agent({ keepAlive: true, maxSockets: 64 });
+    // One keep-alive pool for every X account (they share the API's host): room for each account's
+    // posts and withdrawals in flight at once (16 accounts × (2 + 8)), so no call waits for a socket.
+    const pool = { keepAlive: true, maxSockets: 256 };
+    this.agent = options.apiBaseUrl.startsWith('http://') ? new http.Agent(pool) : new https.Agent(pool);
   }
 
   async post(account: ChannelAccount, req: PostRequest, hooks: PostHooks): Promise<RemotePost> {

@@ -8,7 +8,7 @@ import {
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DisseminationConfig } from '../dissemination.config';
-import { accountQueueName } from '../publishing/account-queues';
+import { accountQueueName, withdrawalQueueName } from '../publishing/account-queues';
 
 /**
  * Dissemination's figures for /metrics, read at scrape time from its own tables and from BullMQ (never
@@ -30,7 +30,7 @@ export class DisseminationMetrics implements OnModuleInit, OnApplicationShutdown
     const m = this.metrics;
     m.gauge(
       'account_queue_jobs',
-      "Jobs in each account's BullMQ queue, by state (one queue per account).",
+      "Jobs in each account's BullMQ queues (posts and withdrawals), by state.",
       ['account', 'platform', 'state'],
       async (set) => {
         const accounts: { id: string; platform: string }[] = await this.dataSource.query(
@@ -38,9 +38,11 @@ export class DisseminationMetrics implements OnModuleInit, OnApplicationShutdown
         );
         await Promise.all(
           accounts.map(async (a) => {
-            const counts = await this.queues.counts(accountQueueName(a.id));
+            const [posts, withdrawals] = await Promise.all(
+              [accountQueueName(a.id), withdrawalQueueName(a.id)].map((q) => this.queues.counts(q)),
+            );
             for (const state of JOB_STATES)
-              set({ account: a.id, platform: a.platform, state }, counts[state]);
+              set({ account: a.id, platform: a.platform, state }, posts[state] + withdrawals[state]);
           }),
         );
       },

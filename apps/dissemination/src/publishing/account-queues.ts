@@ -14,18 +14,44 @@ export type JobHandler = (
   worker: Worker<PublishingJob>,
 ) => Promise<void>;
 
-interface AccountLane {
+/** Posts, and deletions (withdrawals), of one account each have their own queue and worker. */
+export type LaneKind = 'posts' | 'withdrawals';
+
+interface Lane {
   queue: Queue<PublishingJob>;
   worker: Worker<PublishingJob> | null;
+}
+
+interface AccountLanes {
+  lanes: Record<LaneKind, Lane>;
   policy: string;
 }
 
 export const POST_BACKOFF = 'post-jitter';
 export const WITHDRAW_BACKOFF = 'withdraw-jitter';
 
-/** Queue name of an account: one queue per account, so BullMQ's per-queue limiter is a per-account limit. */
+/** Queue name of an account's posts: one queue per account, so BullMQ's per-queue limiter is a per-account limit. */
 export function accountQueueName(accountId: string): string {
   return `account-${accountId}`;
+}
+
+/**
+ * Queue name of an account's withdrawals. Deletions wait neither for the account's posts (a located
+ * notice, a burst of activations) nor for each other: their own worker runs up to WITHDRAWAL_CONCURRENCY
+ * at once, under the account's rate-limit policy of its own.
+ */
+export function withdrawalQueueName(accountId: string): string {
+  return `account-${accountId}-withdrawals`;
+}
+
+const QUEUE_NAME: Record<LaneKind, (accountId: string) => string> = {
+  posts: accountQueueName,
+  withdrawals: withdrawalQueueName,
+};
+
+/** The lane a job goes to. */
+export function laneOf(job: PublishingJob): LaneKind {
+  return job.kind === 'withdraw' ? 'withdrawals' : 'posts';
 }
 
 /** Exponential backoff with full jitter in [delay/2, delay], capped. */
@@ -40,11 +66,12 @@ export function jitteredBackoff(
 }
 
 /**
- * The per-account queues and their workers. Each worker runs with the account's own rate limit and
- * concurrency; `sync` starts, restarts (policy changed) and stops workers as the registry changes.
+ * The per-account queues and their workers. Each worker runs with the account's own rate limit; the
+ * posts worker with the account's concurrency, the withdrawals worker with WITHDRAWAL_CONCURRENCY.
+ * `sync` starts and restarts (policy changed) workers as the registry changes.
  */
 export class AccountQueues {
-  private readonly lanes = new Map<string, AccountLane>();
+  private readonly accounts = new Map<string, AccountLanes>();
   private readonly connection: IORedis;
   private closed = false;
 
@@ -61,36 +88,37 @@ export class AccountQueues {
     if (this.closed) return;
     for (const a of accounts) {
       const policy = `${a.rate_limit_max}:${a.rate_limit_duration_ms}:${a.concurrency}`;
-      let lane = this.lanes.get(a.id);
-      if (lane && lane.policy === policy) continue;
-      if (!lane) {
-        lane = {
-          queue: new Queue<PublishingJob>(accountQueueName(a.id), {
+      let entry = this.accounts.get(a.id);
+      if (entry && entry.policy === policy) continue;
+      if (!entry) {
+        const lane = (kind: LaneKind): Lane => ({
+          queue: new Queue<PublishingJob>(QUEUE_NAME[kind](a.id), {
             connection: this.connection,
             prefix: this.config.QUEUE_PREFIX,
           }),
           worker: null,
-          policy,
-        };
-        this.lanes.set(a.id, lane);
+        });
+        entry = { lanes: { posts: lane('posts'), withdrawals: lane('withdrawals') }, policy };
+        this.accounts.set(a.id, entry);
       }
-      if (lane.worker) await lane.worker.close();
-      // Disabled accounts keep a worker: their pending posts are cancelled by it, and withdrawals of
-      // posts they already made must still run.
-      lane.worker = this.runWorkers ? this.startWorker(a) : null;
-      lane.policy = policy;
+      const lanes = Object.entries(entry.lanes) as [LaneKind, Lane][];
+      await Promise.all(lanes.map(([, lane]) => lane.worker?.close()));
+      // Disabled accounts keep their workers: their pending posts are cancelled by them, and withdrawals
+      // of posts they already made must still run.
+      for (const [kind, lane] of lanes) lane.worker = this.runWorkers ? this.startWorker(a, kind) : null;
+      entry.policy = policy;
     }
   }
 
-  private startWorker(a: AccountRow): Worker<PublishingJob> {
+  private startWorker(a: AccountRow, kind: LaneKind): Worker<PublishingJob> {
     const c = this.config;
     const worker: Worker<PublishingJob> = new Worker<PublishingJob>(
-      accountQueueName(a.id),
+      QUEUE_NAME[kind](a.id),
       (job, token) => this.handler(job, token, worker),
       {
         connection: createRedisConnection(c),
         prefix: c.QUEUE_PREFIX,
-        concurrency: a.concurrency,
+        concurrency: kind === 'posts' ? a.concurrency : c.WITHDRAWAL_CONCURRENCY,
         limiter: { max: a.rate_limit_max, duration: a.rate_limit_duration_ms },
         lockDuration: c.QUEUE_LOCK_DURATION_MS,
         stalledInterval: c.QUEUE_STALLED_INTERVAL_MS,
@@ -107,48 +135,58 @@ export class AccountQueues {
         },
       },
     );
-    worker.on('error', (err) => this.logger.warn({ accountId: a.id, err: err.message }, 'worker error'));
+    worker.on('error', (err) =>
+      this.logger.warn({ accountId: a.id, kind, err: err.message }, 'worker error'),
+    );
     worker.on('failed', (job, err) =>
       this.logger.warn(
-        { accountId: a.id, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
+        { accountId: a.id, kind, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
         'job attempt failed',
       ),
     );
     return worker;
   }
 
-  queue(accountId: string): Queue<PublishingJob> | undefined {
-    return this.lanes.get(accountId)?.queue;
+  queue(accountId: string, kind: LaneKind): Queue<PublishingJob> | undefined {
+    return this.accounts.get(accountId)?.lanes[kind].queue;
   }
 
+  /**
+   * Adds a job to its account's lane. A job id only deduplicates while the job exists: with `revive`,
+   * a finished job of the same id is removed first (its row is still pending, e.g. it was interrupted
+   * between the platform call and the DB write, so it must run again); with `promote`, a job of that id
+   * waiting out a delay runs now (what it waited for has happened).
+   */
   async add(
     accountId: string,
     jobId: string,
     data: PublishingJob,
     opts: JobsOptions,
-    revive = false,
+    { revive = false, promote = false } = {},
   ): Promise<boolean> {
-    const queue = this.queue(accountId);
+    const queue = this.queue(accountId, laneOf(data));
     if (!queue) return false;
-    if (revive) {
-      // A job id only deduplicates while the job exists; a finished job whose row is still pending
-      // (e.g. it was interrupted between the platform call and the DB write) must run again.
+    if (revive || promote) {
       const existing = await queue.getJob(jobId);
-      if (existing) {
-        const state = await existing.getState();
-        if (state === 'completed' || state === 'failed') await existing.remove().catch(() => undefined);
+      const state = existing ? await existing.getState() : null;
+      if (revive && (state === 'completed' || state === 'failed'))
+        await existing!.remove().catch(() => undefined);
+      if (promote && state === 'delayed') {
+        await existing!.promote().catch(() => undefined); // it may have started meanwhile
+        return true;
       }
     }
     await queue.add(data.kind, data, { ...opts, jobId });
     return true;
   }
 
-  /** Adds many new jobs to one account's queue in one round trip. */
+  /** Adds many new jobs of one kind to one account's lane in one round trip. */
   async addBulk(
     accountId: string,
+    kind: LaneKind,
     jobs: { jobId: string; data: PublishingJob; opts: JobsOptions }[],
   ): Promise<boolean> {
-    const queue = this.queue(accountId);
+    const queue = this.queue(accountId, kind);
     if (!queue) return false;
     await queue.addBulk(
       jobs.map((j) => ({ name: j.data.kind, data: j.data, opts: { ...j.opts, jobId: j.jobId } })),
@@ -158,8 +196,9 @@ export class AccountQueues {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.lanes.values()].map((l) => l.worker?.close()));
-    await Promise.all([...this.lanes.values()].map((l) => l.queue.close()));
+    const lanes = [...this.accounts.values()].flatMap((e) => Object.values(e.lanes));
+    await Promise.all(lanes.map((l) => l.worker?.close()));
+    await Promise.all(lanes.map((l) => l.queue.close()));
     this.connection.disconnect();
   }
 }

@@ -20,13 +20,19 @@ describe('marker search after a send that may have posted', () => {
     const base = { AUTH_JWT_SECRET: 'x'.repeat(40) };
     const ok = disseminationConfigSchema.parse(base);
     expect([ok.MARKER_SEARCH_ATTEMPTS, ok.MARKER_SEARCH_BACKOFF_MS, ok.PUBLICATION_LEASE_MS]).toEqual([
-      5, 2_000, 30_000,
+      5, 2_000, 3_000,
     ]);
+    // Crash recovery within seconds: short locks and lease, the broker's minimum session timeout.
+    expect([ok.QUEUE_LOCK_DURATION_MS, ok.QUEUE_STALLED_INTERVAL_MS, ok.CONSUMER_SESSION_TIMEOUT_MS]).toEqual(
+      [3_000, 1_000, 6_000],
+    );
     for (const bad of [
       { MARKER_SEARCH_ATTEMPTS: '1' },
       { MARKER_SEARCH_BACKOFF_MS: '10' },
       { MARKER_SEARCH_BACKOFF_MS: '5000', MARKER_SEARCH_BACKOFF_MAX_MS: '1000' },
       { PUBLICATION_LEASE_MS: '100' },
+      { QUEUE_LOCK_DURATION_MS: '2000', QUEUE_STALLED_INTERVAL_MS: '3000' },
+      { CONSUMER_SESSION_TIMEOUT_MS: '3000' },
     ]) {
       expect({ bad, ok: disseminationConfigSchema.safeParse({ ...base, ...bad }).success }).toEqual({
         bad,

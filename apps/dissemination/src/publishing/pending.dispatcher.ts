@@ -2,14 +2,13 @@ import { CommittedWorkLoop } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import { AccountRegistry } from '../accounts/account.registry';
 import { DisseminationConfig } from '../dissemination.config';
 import { JobsOptions } from 'bullmq';
 import { AccountQueues, POST_BACKOFF, PublishingJob, WITHDRAW_BACKOFF } from './account-queues';
 import { PENDING_CHANNEL } from './fan-out.service';
 import { PublishingService } from './publishing.service';
-import { updateReturning } from './sql';
+import { Pool } from 'pg';
 
 /** Job id of a post: deterministic, so a second enqueue of the same publication is a no-op. */
 export function postJobId(alertId: string, version: number, accountId: string): string {
@@ -32,9 +31,13 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly logger: Logger;
   private readonly config: DisseminationConfig;
   private readonly loop: CommittedWorkLoop;
+  /**
+   * The hand-over's own connections: committed work reaches the queues without waiting for a connection
+   * behind the jobs it hands over (a deactivation's 30 deletions and 30 notices hold the service's pool).
+   */
+  private readonly pool: Pool;
 
   constructor(
-    private readonly db: DataSource,
     private readonly registry: AccountRegistry,
     publishing: PublishingService,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<DisseminationConfig>,
@@ -46,6 +49,12 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       runtime.logger.child({ component: 'queues' }),
       (job, token, worker) => publishing.run(job, token, worker),
     );
+    this.pool = new Pool({
+      connectionString: this.config.DATABASE_URL,
+      max: 2,
+      application_name: 'dissemination-dispatcher',
+    });
+    this.pool.on('error', (err) => this.logger.warn({ err: err.message }, 'dispatcher connection lost'));
     this.loop = new CommittedWorkLoop({
       name: 'dissemination-dispatcher',
       databaseUrl: this.config.DATABASE_URL,
@@ -70,6 +79,11 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     await this.loop.stop();
     await this.queues.close();
+    await this.pool.end();
+  }
+
+  private async query<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return (await this.pool.query(sql, params)).rows as T[];
   }
 
   /** Called after registry changes (admin API) so workers follow the new policy at once. */
@@ -93,7 +107,16 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     await this.enqueuePending(full);
   }
 
+  /**
+   * Withdrawals first: a deactivation's deletions start before its «LOCALIZADA» notices (and any post)
+   * compete with them for the database.
+   */
   private async enqueuePending(includeStale: boolean): Promise<void> {
+    await this.enqueueWithdrawals(includeStale);
+    await this.enqueuePosts(includeStale);
+  }
+
+  private async enqueuePosts(includeStale: boolean): Promise<void> {
     const staleMs = this.config.REENQUEUE_AFTER_MS;
     const posts: {
       id: string;
@@ -101,7 +124,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       alert_version: number;
       account_id: string;
       enqueued_at: Date | null;
-    }[] = await this.db.query(
+    }[] = await this.query(
       `SELECT p.id, p.alert_id, p.alert_version, p.account_id, p.enqueued_at
            FROM dissemination.publications p JOIN dissemination.accounts a ON a.id = p.account_id
           WHERE p.status = 'pending' AND a.enabled
@@ -126,48 +149,71 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
           { jobId, data: { kind: 'post', publicationId: p.id }, opts: postOpts },
         ]);
     }
-    // New work first, in one round trip per account; then the (rare) check of old rows against their jobs.
-    await Promise.all([...fresh.entries()].map(([accountId, jobs]) => this.queues.addBulk(accountId, jobs)));
-    for (const p of stale) {
-      const jobId = postJobId(p.alert_id, p.alert_version, p.account_id);
-      await this.queues.add(p.account_id, jobId, { kind: 'post', publicationId: p.id }, postOpts, true);
-    }
+    // New work first, in one round trip per account; then the check of old rows against their jobs (all at
+    // once: on a loaded machine many rows are old, and one after the other they held the loop for seconds).
+    await Promise.all(
+      [...fresh.entries()].map(([accountId, jobs]) => this.queues.addBulk(accountId, 'posts', jobs)),
+    );
+    await Promise.all(
+      stale.map((p) =>
+        this.queues.add(
+          p.account_id,
+          postJobId(p.alert_id, p.alert_version, p.account_id),
+          { kind: 'post', publicationId: p.id },
+          postOpts,
+          { revive: true },
+        ),
+      ),
+    );
     if (posts.length) {
-      await updateReturning(
-        this.db.manager,
+      await this.query(
         `UPDATE dissemination.publications SET enqueued_at = clock_timestamp() WHERE id = ANY($1)`,
         [posts.map((p) => p.id)],
       );
       this.logger.debug({ count: posts.length }, 'publications enqueued');
     }
+  }
 
-    const withdrawals: { alert_id: string; account_id: string; enqueued_at: Date | null }[] =
-      await this.db.query(
-        `SELECT alert_id, account_id, enqueued_at FROM dissemination.withdrawals
+  /**
+   * Every account's withdrawal job at once (deactivation starts all the deletions together), then one
+   * statement marks them enqueued.
+   */
+  private async enqueueWithdrawals(includeStale: boolean): Promise<void> {
+    const withdrawals: { alert_id: string; account_id: string }[] = await this.query(
+      `SELECT alert_id, account_id FROM dissemination.withdrawals
         WHERE status = 'pending'
           AND (enqueued_at IS NULL OR ($1 AND enqueued_at < clock_timestamp() - make_interval(secs => $2::float / 1000)))
         ORDER BY created_at LIMIT 5000`,
-        [includeStale, staleMs],
-      );
-    for (const w of withdrawals) {
-      await this.queues.add(
-        w.account_id,
-        withdrawJobId(w.alert_id, w.account_id),
-        { kind: 'withdraw', alertId: w.alert_id, accountId: w.account_id },
-        {
-          // Retried until done; stragglers are reported (PublicationWithdrawalDelayed) along the way.
-          attempts: 1_000_000,
-          backoff: { type: WITHDRAW_BACKOFF },
-          removeOnComplete: { age: 7 * 86_400 },
-        },
-        // A round can be opened again after it completed (photo changed, then deactivation; a post found
-        // after the round): its finished job must make way for a new one.
-        true,
-      );
-      await this.db.query(
-        `UPDATE dissemination.withdrawals SET enqueued_at = clock_timestamp() WHERE alert_id = $1 AND account_id = $2`,
-        [w.alert_id, w.account_id],
-      );
-    }
+      [includeStale, this.config.REENQUEUE_AFTER_MS],
+    );
+    if (!withdrawals.length) return;
+    const opts: JobsOptions = {
+      // Retried until done; stragglers are reported (PublicationWithdrawalDelayed) along the way.
+      attempts: 1_000_000,
+      backoff: { type: WITHDRAW_BACKOFF },
+      removeOnComplete: { age: 7 * 86_400 },
+    };
+    await Promise.all(
+      withdrawals.map((w) =>
+        this.queues.add(
+          w.account_id,
+          withdrawJobId(w.alert_id, w.account_id),
+          { kind: 'withdraw', alertId: w.alert_id, accountId: w.account_id },
+          opts,
+          // A round can be opened again after it completed (photo changed, then deactivation; a post
+          // found after the round): its finished job must make way for a new one. A round waiting out
+          // a retry because a send was in flight is handed over again when that send settles: it runs
+          // at once instead of at the end of its backoff.
+          { revive: true, promote: true },
+        ),
+      ),
+    );
+    await this.query(
+      `UPDATE dissemination.withdrawals w SET enqueued_at = clock_timestamp()
+         FROM unnest($1::uuid[], $2::text[]) AS x(alert_id, account_id)
+        WHERE w.alert_id = x.alert_id AND w.account_id = x.account_id`,
+      [withdrawals.map((w) => w.alert_id), withdrawals.map((w) => w.account_id)],
+    );
+    this.logger.debug({ count: withdrawals.length }, 'withdrawals enqueued');
   }
 }

@@ -281,15 +281,15 @@ export class PublicationRepository {
   // ------------------------------------------------------------------ withdrawal
 
   /**
-   * Makes sure the account's withdrawal round for the alert runs (again): a post to be withdrawn
-   * turned out to exist after the round had completed.
+   * Makes sure the account's withdrawal round for the alert runs (again) now: a post to be withdrawn
+   * turned out to exist after the round had completed, or its send settled while the round waited on it
+   * (the dispatcher, woken on commit, promotes the round's delayed job).
    */
   async reopenWithdrawal(m: Db, pub: PublicationRow): Promise<void> {
     await m.query(
       `INSERT INTO dissemination.withdrawals AS w (alert_id, account_id, cause_event_id, correlation_id)
        VALUES ($1, $2, $3, $4)
-       ON CONFLICT (alert_id, account_id) DO UPDATE SET status = 'pending', completed_at = NULL, enqueued_at = NULL
-        WHERE w.status = 'done'`,
+       ON CONFLICT (alert_id, account_id) DO UPDATE SET status = 'pending', completed_at = NULL, enqueued_at = NULL`,
       [pub.alert_id, pub.account_id, pub.cause_event_id, pub.correlation_id],
     );
     await m.query(`SELECT pg_notify($1, '')`, [PENDING_CHANNEL]);

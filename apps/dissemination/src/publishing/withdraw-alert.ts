@@ -102,7 +102,7 @@ export class WithdrawAlert {
       }
       const ids = [pub.remote_id, ...pub.other_remote_ids].filter((x): x is string => !!x);
       if (ids.length) {
-        for (const id of ids) await adapter.delete(credentials(), id);
+        await Promise.all(ids.map((id) => adapter.delete(credentials(), id)));
         await this.withdrawn(pub, ids[0], log);
         continue;
       }
@@ -114,7 +114,7 @@ export class WithdrawAlert {
       }
       const found = await adapter.findByMarker(credentials(), lookupOf(pub));
       if (found.length) {
-        for (const f of found) await adapter.delete(credentials(), f.remoteId);
+        await Promise.all(found.map((f) => adapter.delete(credentials(), f.remoteId)));
         await this.withdrawn(pub, found[0].remoteId, log);
         continue;
       }

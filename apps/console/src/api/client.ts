@@ -100,17 +100,38 @@ export async function login(username: string, password: string): Promise<Session
   return s.user;
 }
 
+declare global {
+  interface Window {
+    /** Set by /session-boot.js: the refresh it started before this bundle ran (public/session-boot.js). */
+    __alertaRosaEarlyRefresh?: { token: string; rotatedTo: string | null; response: Promise<Response> };
+  }
+}
+
+/**
+ * The early refresh's answer, taken once, if it was made with the token stored (or is the one that
+ * rotated it: the boot script stores the new token as soon as it arrives).
+ */
+async function takeEarlyRefresh(token: string): Promise<Response | null> {
+  const early = typeof window === 'undefined' ? undefined : window.__alertaRosaEarlyRefresh;
+  if (!early) return null;
+  delete window.__alertaRosaEarlyRefresh;
+  if (early.token !== token && early.rotatedTo !== token) return null;
+  return early.response.catch(() => null);
+}
+
 /** Rotates the refresh token; false when the session is over (expired, revoked, reused). */
 export function refreshSession(): Promise<boolean> {
   refreshing ??= (async () => {
     const token = sessionStorage.getItem(REFRESH_KEY);
     if (!token) return false;
     try {
-      const res = await fetch('/api/v1/auth/refresh', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ refreshToken: token }),
-      });
+      const res =
+        (await takeEarlyRefresh(token)) ??
+        (await fetch('/api/v1/auth/refresh', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refreshToken: token }),
+        }));
       if (res.status === 401 || res.status === 400) {
         clearSession();
         return false;

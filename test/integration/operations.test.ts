@@ -115,7 +115,11 @@ describe('operations: /metrics on the shared broker', () => {
           consumer: 'alerta-rosa.tracker',
           topic: 'alerts.v1', // logical topic, as the dead_letters table keeps it
         });
-        return n >= before + 1 ? samples : undefined;
+        // Each gauge reads the table on its own during a scrape: wait for a scrape in which both saw it.
+        const latest = sum(samples, 'alerta_rosa_dead_letter_last_timestamp_seconds', {
+          consumer: 'alerta-rosa.tracker',
+        });
+        return n >= before + 1 && latest > 0 ? samples : undefined;
       },
       { what: 'dead letter on tracker /metrics' },
     );

@@ -18,6 +18,33 @@ const OUTCOME_COLORS: Record<string, string> = {
 const minutes = (seconds: number | null) => (seconds === null ? null : Math.round((seconds / 60) * 10) / 10);
 const seconds = (s: number | null) => (s === null ? '—' : formatDuration(s * 1000));
 
+/** Horizontal bars of the median and p90 (minutes) of each row. */
+function MedianP90Chart({
+  label,
+  rows,
+  rowHeight,
+}: {
+  label: string;
+  rows: { name: string; mediana: number | null; p90: number | null }[];
+  rowHeight: number;
+}) {
+  return (
+    <div className="chart" role="img" aria-label={label}>
+      <ResponsiveContainer width="100%" height={Math.max(220, rows.length * rowHeight)}>
+        <BarChart data={rows} layout="vertical" margin={{ left: 10, right: 20 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis type="number" unit=" min" />
+          <YAxis type="category" dataKey="name" width={220} tick={{ fontSize: 12 }} interval={0} />
+          <Tooltip />
+          <Legend />
+          <Bar dataKey="mediana" name="Mediana" fill="#ad1457" isAnimationActive={false} />
+          <Bar dataKey="p90" name="Percentil 90" fill="#5c6bc0" isAnimationActive={false} />
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
 function Within({ hours, w }: { hours: number; w: LocatedWithin }) {
   return (
     <li data-within={hours}>
@@ -53,7 +80,7 @@ export default function PeriodPage() {
   const byRegion = r ? r.counts.byRegion.map((g) => ({ region: g.name, ...g.byOutcome })) : [];
   const areaTimes = r
     ? r.areas.map((a) => ({
-        area: a.areaName ?? a.areaId,
+        name: a.areaName ?? a.areaId,
         mediana: minutes(a.acknowledgement.median),
         p90: minutes(a.acknowledgement.p90),
       }))
@@ -102,23 +129,11 @@ export default function PeriodPage() {
           </section>
           <section className="section card" aria-labelledby="durations-title">
             <h2 id="durations-title">Tiempos: mediana y percentil 90 (minutos)</h2>
-            <div
-              className="chart"
-              role="img"
-              aria-label="Gráfica de barras de medianas y percentiles 90 de los tiempos"
-            >
-              <ResponsiveContainer width="100%" height={Math.max(260, durations.length * 44)}>
-                <BarChart data={durations} layout="vertical" margin={{ left: 10, right: 20 }}>
-                  <CartesianGrid strokeDasharray="3 3" />
-                  <XAxis type="number" unit=" min" />
-                  <YAxis type="category" dataKey="label" width={220} tick={{ fontSize: 12 }} interval={0} />
-                  <Tooltip />
-                  <Legend />
-                  <Bar dataKey="mediana" name="Mediana" fill="#ad1457" isAnimationActive={false} />
-                  <Bar dataKey="p90" name="Percentil 90" fill="#5c6bc0" isAnimationActive={false} />
-                </BarChart>
-              </ResponsiveContainer>
-            </div>
+            <MedianP90Chart
+              label="Gráfica de barras de medianas y percentiles 90 de los tiempos"
+              rows={durations.map((d) => ({ name: d.label, mediana: d.mediana, p90: d.p90 }))}
+              rowHeight={44}
+            />
             <div className="table-wrap">
               <table className="table">
                 <caption>Tiempos del periodo</caption>
@@ -178,23 +193,11 @@ export default function PeriodPage() {
           </section>
           <section className="section card" aria-labelledby="areas-title">
             <h2 id="areas-title">Áreas: acuse de recibo (minutos)</h2>
-            <div
-              className="chart"
-              role="img"
-              aria-label="Gráfica de barras de medianas y percentiles 90 del acuse de recibo por área"
-            >
-              <ResponsiveContainer width="100%" height={Math.max(220, areaTimes.length * 40)}>
-                <BarChart data={areaTimes} layout="vertical" margin={{ left: 10, right: 20 }}>
-                  <CartesianGrid strokeDasharray="3 3" />
-                  <XAxis type="number" unit=" min" />
-                  <YAxis type="category" dataKey="area" width={220} tick={{ fontSize: 12 }} interval={0} />
-                  <Tooltip />
-                  <Legend />
-                  <Bar dataKey="mediana" name="Mediana" fill="#ad1457" isAnimationActive={false} />
-                  <Bar dataKey="p90" name="Percentil 90" fill="#5c6bc0" isAnimationActive={false} />
-                </BarChart>
-              </ResponsiveContainer>
-            </div>
+            <MedianP90Chart
+              label="Gráfica de barras de medianas y percentiles 90 del acuse de recibo por área"
+              rows={areaTimes}
+              rowHeight={40}
+            />
             <div className="table-wrap">
               <table className="table">
                 <caption>{label('areas.onTime')}</caption>

@@ -11,6 +11,7 @@
  *  - withdrawal: deactivation «con vida» → last photo post deleted, one alert at a time and five together;
  *  - crash: SIGKILL mid-fan-out and restart at once: restart → ready, and restart → last post.
  * Every case prints pipeline ÷ floor and pipeline − floor. BENCH_BURST=1 adds the 1,500-post burst.
+ * BENCH_PROF_DIR=<dir> writes a V8 CPU profile of each dissemination process there (where the time goes).
  * Run: npm run bench:dissemination
  */
 import { randomBytes } from 'crypto';
@@ -125,6 +126,9 @@ async function main(): Promise<void> {
         SWEEP_INTERVAL_MS: '10000',
         REENQUEUE_AFTER_MS: '120000',
         LOG_LEVEL: 'info',
+        ...(process.env.BENCH_PROF_DIR
+          ? { NODE_ARGS_FOR_BENCH: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROF_DIR}` }
+          : {}),
       },
     });
     for (const a of ACCOUNTS) {
@@ -236,7 +240,7 @@ async function main(): Promise<void> {
       ficha: { ...minimalFicha(), municipalityName: 'Oaxaca de Juárez', photoUrl } as never,
       phones: [{ label: 'Emergencias', number: '911' }],
     });
-    console.log(`ficha card: ${(card.length / 1024).toFixed(0)} KB (palette PNG, 1000×1250)`);
+    console.log(`ficha card: ${(card.length / 1024).toFixed(0)} KB (JPEG, 1000×1250)`);
     let floorRun = 0;
     const floorRound = async () => {
       const tag = `Piso-${++floorRun}-${randomBytes(3).toString('hex')}`;
@@ -248,7 +252,7 @@ async function main(): Promise<void> {
             a,
             {
               text: `Alerta Rosa ${tag} ${a.id}`,
-              image: { png: card, altText: 'Ficha de búsqueda' },
+              image: { data: card, contentType: 'image/jpeg', altText: 'Ficha de búsqueda' },
               marker: tag,
               idempotencyKey: `${tag}-${a.id}`,
             },

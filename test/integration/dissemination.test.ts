@@ -74,10 +74,10 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     await waitForPosts(stack, marker(alert.folio, 1), 30);
     const live = await expectOnePostPerAccount(alert.folio);
     for (const [accountId, [post]] of live) {
-      expect({ accountId, hasImage: post.hasImage, png: post.imageIsPng }).toEqual({
+      expect({ accountId, hasImage: post.hasImage, type: post.imageType }).toEqual({
         accountId,
         hasImage: true,
-        png: true,
+        type: 'jpeg',
       });
       expect(post.imageBytes).toBeGreaterThan(5_000);
       expect(post.altText).toContain(`folio ${alert.folio}`);

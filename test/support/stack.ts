@@ -232,7 +232,12 @@ export class TestStack {
   ): Promise<ServiceProcess> {
     const child = spawn(
       process.execPath,
-      ['-r', join(ROOT, 'infra/node/register-paths.js'), join(ROOT, `dist/apps/${name}/src/main.js`)],
+      [
+        ...(env.NODE_ARGS_FOR_BENCH ? env.NODE_ARGS_FOR_BENCH.split(' ') : []),
+        '-r',
+        join(ROOT, 'infra/node/register-paths.js'),
+        join(ROOT, `dist/apps/${name}/src/main.js`),
+      ],
       {
         cwd: ROOT,
         env: {

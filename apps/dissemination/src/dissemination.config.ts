@@ -18,6 +18,11 @@ export const disseminationConfigSchema = baseConfigSchema
     PORT: portSchema(3002),
     AUTH_JWT_SECRET: authSecretSchema,
     /**
+     * Kept open (0): alerts are rare, and the first one after a quiet day must not open its 30
+     * connections (and fill each one's catalogue caches) while the fan-out waits.
+     */
+    DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
+    /**
      * AES-256-GCM keys for account credentials: `id:base64key[,id:base64key…]`. The first is current
      * (new encryptions, re-encryption at start-up); the others only decrypt (rotation).
      */

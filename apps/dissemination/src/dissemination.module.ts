@@ -18,7 +18,8 @@ import { DisseminationPublications1764400000001 } from './migrations/17644000000
 import { DisseminationMayExistLeases1764600000100 } from './migrations/1764600000100-dissemination-may-exist-leases';
 import { FanOutService } from './publishing/fan-out.service';
 import { PendingDispatcher } from './publishing/pending.dispatcher';
-import { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS, PostPublication } from './publishing/post-publication';
+import { PostPublication } from './publishing/post-publication';
+import { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS, PublicationMedia } from './publishing/publication-media';
 import { PublicationController } from './publishing/publication.controller';
 import { PublicationRepository } from './publishing/publication.repository';
 import { PublishingService } from './publishing/publishing.service';
@@ -77,6 +78,7 @@ export class DisseminationModule {
         AccountRegistry,
         FanOutService,
         PublicationRepository,
+        PublicationMedia,
         PostPublication,
         WithdrawAlert,
         PublishingService,

@@ -1,10 +1,4 @@
-import {
-  Sandbox,
-  SandboxReply,
-  SandboxRequest,
-  formFields,
-  isPng,
-} from '../../sandbox-kit/src/sandbox.server';
+import { Sandbox, SandboxReply, SandboxRequest, formFields } from '../../sandbox-kit/src/sandbox.server';
 
 interface Page {
   accountId: string;
@@ -90,7 +84,6 @@ export function createFacebookSandbox(credentials: Record<string, Record<string,
         kind: 'photo',
         text: fields.message ?? fields.caption ?? '',
         hasImage: true,
-        imageIsPng: isPng(source.data),
         imageBytes: source.data.length,
         altText: fields.alt_text_custom ?? null,
         replyTo: null,
@@ -115,7 +108,6 @@ export function createFacebookSandbox(credentials: Record<string, Record<string,
       kind: 'feed',
       text: fields.message,
       hasImage: false,
-      imageIsPng: false,
       imageBytes: 0,
       altText: null,
       replyTo: null,

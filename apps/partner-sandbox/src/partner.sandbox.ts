@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'crypto';
-import { Sandbox, SandboxReply, SandboxRequest, isPng, json } from '../../sandbox-kit/src/sandbox.server';
+import { Sandbox, SandboxReply, SandboxRequest, json } from '../../sandbox-kit/src/sandbox.server';
 
 /**
  * Stand-in for partner webhook receivers (media outlets, messaging gateways): checks the HMAC-SHA256
@@ -58,7 +58,6 @@ export function createPartnerSandbox(credentials: Record<string, Record<string, 
         kind: 'webhook',
         text: String(b.text ?? ''),
         hasImage: !!image,
-        imageIsPng: isPng(image),
         imageBytes: image?.length ?? 0,
         altText: b.image?.altText ?? null,
         replyTo: b.replyTo ?? null,

@@ -44,7 +44,8 @@ export interface StoredPost {
   kind: string;
   text: string;
   hasImage: boolean;
-  imageIsPng: boolean;
+  /** The image's format, read from its bytes: 'png', 'jpeg', or null (no image, or neither). */
+  imageType: 'png' | 'jpeg' | null;
   imageBytes: number;
   altText: string | null;
   replyTo: string | null;
@@ -60,6 +61,8 @@ export interface Stats {
   timeoutsAfterCommit: Record<string, number>;
   revokedRefusals: Record<string, number>;
   duplicatesRefused: Record<string, number>;
+  /** Media uploads begun (X: initialize), per uploading account. */
+  mediaUploads: Record<string, number>;
   /** Most requests of an account held at once (during their latency): how parallel the caller is. */
   maxInFlight: Record<string, number>;
 }
@@ -68,6 +71,13 @@ const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export function isPng(buf: Buffer | undefined | null): boolean {
   return !!buf && buf.length > 8 && buf.subarray(0, 8).equals(PNG_MAGIC);
+}
+
+/** The format of an image by its magic bytes (PNG signature, JPEG SOI marker). */
+export function imageType(buf: Buffer | undefined | null): 'png' | 'jpeg' | null {
+  if (isPng(buf)) return 'png';
+  if (buf && buf.length > 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg';
+  return null;
 }
 
 export class Sandbox {
@@ -189,8 +199,13 @@ export class Sandbox {
   /** The most recent attached images (bounded), for tests that look at what was actually posted. */
   private readonly images = new Map<string, Buffer>();
 
-  store(post: Omit<StoredPost, 'createdAt' | 'deletedAt'>, image?: Buffer | null): StoredPost {
-    const stored: StoredPost = { ...post, createdAt: new Date().toISOString(), deletedAt: null };
+  store(post: Omit<StoredPost, 'createdAt' | 'deletedAt' | 'imageType'>, image?: Buffer | null): StoredPost {
+    const stored: StoredPost = {
+      ...post,
+      imageType: imageType(image),
+      createdAt: new Date().toISOString(),
+      deletedAt: null,
+    };
     this.posts.push(stored);
     if (image) {
       this.images.set(post.id, image);
@@ -371,6 +386,7 @@ function emptyStats(): Stats {
     timeoutsAfterCommit: {},
     revokedRefusals: {},
     duplicatesRefused: {},
+    mediaUploads: {},
     maxInFlight: {},
   };
 }

@@ -3,7 +3,6 @@ import {
   Sandbox,
   SandboxReply,
   SandboxRequest,
-  isPng,
   json,
   parseMultipart,
 } from '../../sandbox-kit/src/sandbox.server';
@@ -17,11 +16,20 @@ interface XUser {
 
 interface Media {
   id: string;
+  /** The uploading account: the only one that may append, finalize and describe it. */
   accountId: string;
+  /** User ids that may attach it to a post: the uploader and its `additional_owners`. */
+  owners: Set<string>;
   chunks: Buffer[];
   altText: string | null;
   finalized: boolean;
+  expiresAt: number;
 }
+
+/** Like X, an uploaded media id can be attached (by any of its owners) until it expires: 24 h. */
+const MEDIA_TTL_MS = 86_400_000;
+/** Upper bound on media kept, so that benchmarks' thousands of uploads keep memory flat. */
+const MEDIA_KEPT = 2_000;
 
 /** What X answers (403) to a post whose text repeats a recent post of the same account. */
 export const DUPLICATE_CONTENT = {
@@ -95,9 +103,34 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     if (b.media_type !== 'image/png' && b.media_type !== 'image/jpeg') {
       return ok(user, 400, { title: 'Invalid Request', detail: 'unsupported media_type', status: 400 });
     }
+    const extra: unknown[] = Array.isArray(b.additional_owners) ? b.additional_owners : [];
+    if (extra.length > 100 || extra.some((o) => typeof o !== 'string' || !/^[0-9]{1,19}$/.test(o))) {
+      return ok(user, 400, {
+        title: 'Invalid Request',
+        detail: 'additional_owners must be at most 100 user ids',
+        status: 400,
+      });
+    }
+    const now = Date.now();
+    for (const [key, m] of media) if (m.expiresAt <= now || media.size >= MEDIA_KEPT) media.delete(key);
     const id = nextId();
-    media.set(id, { id, accountId: user.accountId, chunks: [], altText: null, finalized: false });
-    return ok(user, 200, { data: { id, media_key: `3_${id}`, expires_after_secs: 86_400 } });
+    media.set(id, {
+      id,
+      accountId: user.accountId,
+      owners: new Set([user.userId, ...(extra as string[])]),
+      chunks: [],
+      altText: null,
+      finalized: false,
+      expiresAt: now + MEDIA_TTL_MS,
+    });
+    sb.count('mediaUploads', user.accountId);
+    return ok(user, 200, { data: { id, media_key: `3_${id}`, expires_after_secs: MEDIA_TTL_MS / 1000 } });
+  });
+
+  /** Test control: every media id uploaded so far expires now (as after X's 24 h). */
+  sb.route('POST', '/_control/media/expire', async () => {
+    for (const m of media.values()) m.expiresAt = 0;
+    return { status: 200, body: { expired: media.size } };
   });
 
   sb.route('POST', '/2/media/upload/:id/append', async (req) => {
@@ -160,7 +193,7 @@ export function createXSandbox(credentials: Record<string, Record<string, string
     }
     const mediaIds: string[] = b.media?.media_ids ?? [];
     const attached = mediaIds.map((id) => media.get(String(id)));
-    if (attached.some((m) => !m || !m.finalized || m.accountId !== user.accountId)) {
+    if (attached.some((m) => !m || !m.finalized || m.expiresAt <= Date.now() || !m.owners.has(user.userId))) {
       return ok(user, 400, { title: 'Invalid Request', detail: 'media not found', status: 400 });
     }
     const replyTo: string | null = b.reply?.in_reply_to_tweet_id ?? null;
@@ -183,7 +216,6 @@ export function createXSandbox(credentials: Record<string, Record<string, string
         kind: 'tweet',
         text,
         hasImage: !!image,
-        imageIsPng: isPng(image),
         imageBytes: image?.length ?? 0,
         altText: attached[0]?.altText ?? null,
         replyTo,
@@ -191,7 +223,6 @@ export function createXSandbox(credentials: Record<string, Record<string, string
       },
       image,
     );
-    for (const m of attached) media.delete(m!.id); // keep memory flat under benchmarks
     if (sb.hangAfterCommit(user.accountId, res)) return 'handled';
     return ok(user, 201, { data: { id: post.id, text: post.text, edit_history_tweet_ids: [post.id] } });
   });

@@ -10,6 +10,8 @@ export const baseConfigSchema = z.object({
     .refine((v) => v.startsWith('postgres://') || v.startsWith('postgresql://'), 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/alerta_rosa'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(12),
+  /** An idle pooled connection is closed after this long; 0 keeps it open (pg's default is 10 s). */
+  DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')

@@ -7,6 +7,8 @@ export interface ServiceDataSourceInput {
   entities: MixedList<Function | string | EntitySchema>;
   migrations: MixedList<Function | string>;
   poolSize?: number;
+  /** Idle connections are closed after this long (ms); 0 keeps them. */
+  poolIdleMs?: number;
   applicationName: string;
 }
 
@@ -23,7 +25,8 @@ export function serviceDataSourceOptions(input: ServiceDataSourceInput): DataSou
     synchronize: false,
     logging: ['error'],
     applicationName: input.applicationName,
-    extra: { max: input.poolSize ?? 10 },
+    // TCP keep-alive on connections that may sit idle for days between alerts.
+    extra: { max: input.poolSize ?? 10, idleTimeoutMillis: input.poolIdleMs ?? 10_000, keepAlive: true },
   };
 }
 

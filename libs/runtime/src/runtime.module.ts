@@ -83,6 +83,7 @@ export class RuntimeModule {
             entities: options.entities,
             migrations: options.migrations,
             poolSize: runtime.config.DATABASE_POOL_SIZE,
+            poolIdleMs: runtime.config.DATABASE_POOL_IDLE_MS,
             applicationName: runtime.name,
           }),
         ),

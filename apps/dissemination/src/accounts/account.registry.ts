@@ -86,8 +86,20 @@ export class AccountRegistry {
   }
 
   async list(): Promise<AccountRow[]> {
-    return this.db.query(`SELECT * FROM dissemination.accounts ORDER BY id`);
+    const rows: AccountRow[] = await this.db.query(`SELECT * FROM dissemination.accounts ORDER BY id`);
+    this.listed = rows;
+    return rows;
   }
+
+  /**
+   * The accounts as last listed (the dispatcher lists them at start, on every sweep and after every
+   * admin change): for decisions that may lag a sweep behind, such as which accounts share an upload.
+   */
+  lastListed(): AccountRow[] {
+    return this.listed;
+  }
+
+  private listed: AccountRow[] = [];
 
   async get(id: string, manager: EntityManager = this.db.manager): Promise<AccountRow | undefined> {
     const [row] = await manager.query(`SELECT * FROM dissemination.accounts WHERE id = $1`, [id]);

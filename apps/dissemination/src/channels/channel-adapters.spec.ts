@@ -18,6 +18,28 @@ const creds = {
     accessSecret: 'sec 1',
     userId: '42',
   },
+  // Two more accounts of the same app (ck), and one of another app.
+  'ssp-x-2': {
+    consumerKey: 'ck',
+    consumerSecret: 'cs!*()',
+    accessToken: 'tok-2',
+    accessSecret: 's2',
+    userId: '43',
+  },
+  'ssp-x-3': {
+    consumerKey: 'ck',
+    consumerSecret: 'cs!*()',
+    accessToken: 'tok-3',
+    accessSecret: 's3',
+    userId: '44',
+  },
+  'other-app-x': {
+    consumerKey: 'ck-2',
+    consumerSecret: 'cs2',
+    accessToken: 'tok-4',
+    accessSecret: 's4',
+    userId: '45',
+  },
   'ssp-fb': { pageId: '555', pageAccessToken: 'page-token' },
   'partner-a': { url: 'http://placeholder/hooks/partner-a', secret: 'partner-secret-0123456789' },
 };
@@ -39,9 +61,9 @@ async function start(sb: Sandbox): Promise<string> {
 
 describe('channel adapters against the sandboxes', () => {
   const sandboxes: Sandbox[] = [];
-  let png: Buffer;
+  let card: Buffer;
   beforeAll(async () => {
-    png = await new FichaCardRenderer(1000).renderNow({
+    card = await new FichaCardRenderer(1000).renderNow({
       folio: 'AR-2026-0001',
       ficha: {
         fullName: 'Ana Martínez López',
@@ -57,6 +79,62 @@ describe('channel adapters against the sandboxes', () => {
   });
   afterAll(async () => {
     for (const s of sandboxes) await s.close();
+  });
+
+  it('uploads a card once for the X accounts of one app and lets each attach it (additional_owners)', async () => {
+    const sb = createXSandbox(creds);
+    sandboxes.push(sb);
+    const base = await start(sb);
+    const x = new XAdapter({ apiBaseUrl: base, uploadBaseUrl: base, timeoutMs: 2000 });
+    const acc = (id: keyof typeof creds): ChannelAccount => ({
+      id,
+      platform: 'x',
+      handle: `@${id}`,
+      credentials: creds[id],
+    });
+    const group = [acc('ssp-x'), acc('ssp-x-2'), acc('ssp-x-3'), acc('other-app-x')];
+    const image = { data: card, contentType: 'image/jpeg' as const, altText: 'Ficha de Ana' };
+    await x.prepareMedia(group[0], image, group);
+    const posts = await Promise.all(
+      group.map((a) =>
+        x.post(
+          a,
+          {
+            text: `Alerta ${a.id} Folio S (v1)`,
+            image,
+            marker: 'Folio S (v1)',
+            idempotencyKey: a.id,
+            shareImageWith: group,
+          },
+          hooks(),
+        ),
+      ),
+    );
+    expect(posts).toHaveLength(4);
+    // One upload served the app's three accounts; the account of another app uploaded its own.
+    expect(sb.stats.mediaUploads).toEqual({ 'ssp-x': 1, 'other-app-x': 1 });
+    expect(sb.posts.map((p) => [p.accountId, p.hasImage, p.imageType, p.altText])).toEqual(
+      group.map((a) => [a.id, true, 'jpeg', 'Ficha de Ana']),
+    );
+
+    // X no longer takes the shared media id (expired): the post is refused outright, so it is sent once
+    // more with an upload of its own, and nothing is posted twice.
+    await fetch(`${base}/_control/media/expire`, { method: 'POST' });
+    const calls: string[] = [];
+    await x.post(
+      acc('ssp-x-2'),
+      {
+        text: 'Alerta v2 Folio S (v2)',
+        image,
+        marker: 'Folio S (v2)',
+        idempotencyKey: 'v2',
+        shareImageWith: group,
+      },
+      hooks([], calls),
+    );
+    expect(sb.stats.mediaUploads).toEqual({ 'ssp-x': 1, 'ssp-x-2': 1, 'other-app-x': 1 });
+    expect(calls).toEqual(['beforeCreate', 'beforeCreate']);
+    expect(sb.posts.filter((p) => p.text.includes('Folio S (v2)'))).toHaveLength(1);
   });
 
   it('posts on X with media and alt text through a signed request, finds it by marker and deletes it', async () => {
@@ -75,7 +153,7 @@ describe('channel adapters against the sandboxes', () => {
       account,
       {
         text: 'Hola #AlertaRosa Folio X (v1)',
-        image: { png, altText: 'alt' },
+        image: { data: card, contentType: 'image/jpeg', altText: 'alt' },
         marker: 'Folio X (v1)',
         idempotencyKey: 'k',
       },
@@ -84,7 +162,7 @@ describe('channel adapters against the sandboxes', () => {
     expect(ids).toEqual([res.remoteId]);
     expect(sb.posts[0]).toMatchObject({
       hasImage: true,
-      imageIsPng: true,
+      imageType: 'jpeg',
       altText: 'alt',
       accountId: 'ssp-x',
     });
@@ -186,7 +264,7 @@ describe('channel adapters against the sandboxes', () => {
       account,
       {
         text: 'Hola Folio F (v1)',
-        image: { png, altText: 'alt fb' },
+        image: { data: card, contentType: 'image/jpeg', altText: 'alt fb' },
         marker: 'Folio F (v1)',
         idempotencyKey: 'k',
       },
@@ -195,7 +273,7 @@ describe('channel adapters against the sandboxes', () => {
     expect(sb.posts[0]).toMatchObject({
       id: res.remoteId,
       hasImage: true,
-      imageIsPng: true,
+      imageType: 'jpeg',
       altText: 'alt fb',
     });
     await fb.post(
@@ -225,7 +303,12 @@ describe('channel adapters against the sandboxes', () => {
     };
     const a = await hook.post(
       account,
-      { text: 't', image: { png, altText: 'alt' }, marker: 'm', idempotencyKey: 'same' },
+      {
+        text: 't',
+        image: { data: card, contentType: 'image/jpeg', altText: 'alt' },
+        marker: 'm',
+        idempotencyKey: 'same',
+      },
       hooks(),
     );
     const b = await hook.post(account, { text: 't', marker: 'm', idempotencyKey: 'same' }, hooks());
@@ -236,7 +319,7 @@ describe('channel adapters against the sandboxes', () => {
       { remoteId: a.remoteId, url: null },
     ]);
     expect(await hook.findByMarker(account, lookup('m', 'other'))).toEqual([]);
-    expect(sb.posts[0]).toMatchObject({ hasImage: true, imageIsPng: true });
+    expect(sb.posts[0]).toMatchObject({ hasImage: true, imageType: 'jpeg' });
     await hook.delete(account, a.remoteId);
     expect(sb.posts[0].deletedAt).not.toBeNull();
     await expect(

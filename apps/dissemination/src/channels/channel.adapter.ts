@@ -9,7 +9,9 @@ export interface ChannelAccount {
 }
 
 export interface PostImage {
-  png: Buffer;
+  /** The image file (the ficha card: JPEG). */
+  data: Buffer;
+  contentType: 'image/jpeg' | 'image/png';
   altText: string;
 }
 
@@ -24,6 +26,11 @@ export interface PostRequest {
   idempotencyKey: string;
   /** Structured payload for partners (webhooks); ignored by social platforms. */
   data?: Record<string, unknown>;
+  /**
+   * The other accounts that post this same image (X: the accounts of the same app). An adapter whose
+   * platform lets one upload serve several accounts (X `additional_owners`) uploads it once for all.
+   */
+  shareImageWith?: ChannelAccount[];
 }
 
 export interface RemotePost {

@@ -43,7 +43,9 @@ export class FacebookAdapter implements ChannelAdapter {
     let path: string;
     if (req.image) {
       const form = new FormData();
-      form.set('source', new Blob([new Uint8Array(req.image.png)], { type: 'image/png' }), 'ficha.png');
+      const { data, contentType } = req.image;
+      const name = contentType === 'image/png' ? 'ficha.png' : 'ficha.jpg';
+      form.set('source', new Blob([new Uint8Array(data)], { type: contentType }), name);
       form.set('message', req.text);
       form.set('alt_text_custom', req.image.altText);
       form.set('published', 'true');

@@ -45,7 +45,11 @@ export class WebhookAdapter implements ChannelAdapter {
       text: req.text,
       replyTo: req.replyToRemoteId ?? null,
       image: req.image
-        ? { contentType: 'image/png', altText: req.image.altText, base64: req.image.png.toString('base64') }
+        ? {
+            contentType: req.image.contentType,
+            altText: req.image.altText,
+            base64: req.image.data.toString('base64'),
+          }
         : null,
       data: req.data ?? {},
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as http from 'http';
 import * as https from 'https';
 import {
@@ -11,6 +12,7 @@ import {
   ChannelAccount,
   ChannelAdapter,
   PostHooks,
+  PostImage,
   PostLookup,
   PostRequest,
   RemotePost,
@@ -46,10 +48,31 @@ export function baseUrlPlugin(options: XAdapterOptions): ITwitterApiClientPlugin
   };
 }
 
+/**
+ * How long an uploaded media id is reused for further posts: well inside the 24 h X keeps it, and longer
+ * than any alert version's posts and retries take.
+ */
+const MEDIA_REUSE_MS = 3_600_000;
+const MEDIA_KEPT = 64;
+
+interface UploadedMedia {
+  /** consumerKey of the app it was uploaded through. */
+  app: string;
+  /** Image bytes and alt text. */
+  digest: string;
+  uploader: string;
+  /** User ids that may attach it: the uploader and its additional owners. */
+  owners: Set<string>;
+  mediaId: Promise<string>;
+  expiresAt: number;
+}
+
 /** X (Twitter) API v2 with OAuth 1.0a user context: post with media + alt text, reply, delete, look up. */
 export class XAdapter implements ChannelAdapter {
   readonly platform = 'x' as const;
   private readonly clients = new Map<string, TwitterApi>();
+  /** Media uploaded by this process, by upload (see mediaFor). */
+  private readonly media = new Map<string, UploadedMedia>();
   private readonly agent: http.Agent;
 
   constructor(private readonly options: XAdapterOptions) {
@@ -61,27 +84,109 @@ export class XAdapter implements ChannelAdapter {
 
   async post(account: ChannelAccount, req: PostRequest, hooks: PostHooks): Promise<RemotePost> {
     const client = this.client(account);
-    let mediaIds: [string] | undefined;
-    if (req.image) {
-      const mediaId = await guard('safe', () =>
-        client.v2.uploadMedia(req.image!.png, { media_type: 'image/png' }),
+    const tweet = (mediaId: string | null) =>
+      guard('create', () =>
+        client.v2.tweet({
+          text: req.text,
+          ...(mediaId ? { media: { media_ids: [mediaId] } } : {}),
+          ...(req.replyToRemoteId ? { reply: { in_reply_to_tweet_id: req.replyToRemoteId } } : {}),
+        }),
       );
-      await guard('safe', () =>
-        client.v2.createMediaMetadata(mediaId, { alt_text: { text: req.image!.altText } }),
-      );
-      mediaIds = [mediaId];
-    }
+    const media = req.image ? await this.mediaFor(account, req.image, req.shareImageWith ?? []) : null;
     await hooks.beforeCreate();
-    const created = await guard('create', () =>
-      client.v2.tweet({
-        text: req.text,
-        ...(mediaIds ? { media: { media_ids: mediaIds } } : {}),
-        ...(req.replyToRemoteId ? { reply: { in_reply_to_tweet_id: req.replyToRemoteId } } : {}),
-      }),
-    );
+    let created;
+    try {
+      created = await tweet(media?.id ?? null);
+    } catch (err) {
+      // A media id shared by another account's upload that X no longer accepts for this one (expired,
+      // owners changed): the post was refused outright, so it is sent once more with its own upload.
+      if (!(media?.shared && err instanceof BadContentError)) throw err;
+      this.forget(media.key);
+      const own = await this.uploadFor(account, req.image!, []);
+      await hooks.beforeCreate();
+      created = await tweet(own);
+    }
     const id = created.data.id;
     await hooks.onRemoteId(id);
     return { remoteId: id, url: this.urlOf(account, id) };
+  }
+
+  /**
+   * Uploads an image (with its alt text) for `uploader` and the accounts of the same app in `group`,
+   * ahead of their posts: a later `post` of any of them with this image uses the media id at once.
+   * Only a head start: a failure is left for the posts to meet (each then uploads its own).
+   */
+  async prepareMedia(uploader: ChannelAccount, image: PostImage, group: ChannelAccount[]): Promise<void> {
+    await this.mediaFor(uploader, image, group).catch(() => undefined);
+  }
+
+  /**
+   * The media id this account attaches: one already uploaded (or being uploaded) for it as an owner,
+   * else a new upload shared with the accounts of its app in `group` (X `additional_owners`: uploaded
+   * once, attachable by each owner for 24 h). Accounts of other apps get an upload of their own.
+   */
+  private async mediaFor(
+    account: ChannelAccount,
+    image: PostImage,
+    group: ChannelAccount[],
+  ): Promise<{ id: string; shared: boolean; key: string }> {
+    const app = account.credentials.consumerKey;
+    const userId = account.credentials.userId;
+    const digest = createHash('sha256').update(image.data).update('\0').update(image.altText).digest('hex');
+    const now = Date.now();
+    for (const [key, entry] of this.media) {
+      if (entry.expiresAt <= now) this.media.delete(key);
+      else if (entry.app === app && entry.digest === digest && entry.owners.has(userId)) {
+        try {
+          return { id: await entry.mediaId, shared: entry.uploader !== account.id, key };
+        } catch {
+          this.forget(key); // that upload failed: this post makes its own
+          break;
+        }
+      }
+    }
+    const owners = group
+      .filter((a) => a.id !== account.id && a.credentials.consumerKey === app && a.credentials.userId)
+      .map((a) => a.credentials.userId)
+      .slice(0, 100); // X takes at most 100 additional owners
+    const key = `${account.id}:${digest}:${now}:${Math.random()}`;
+    const mediaId = this.uploadFor(account, image, owners);
+    this.media.set(key, {
+      app,
+      digest,
+      uploader: account.id,
+      owners: new Set([userId, ...owners]),
+      mediaId,
+      expiresAt: now + MEDIA_REUSE_MS,
+    });
+    while (this.media.size > MEDIA_KEPT) this.media.delete(this.media.keys().next().value!);
+    try {
+      return { id: await mediaId, shared: false, key };
+    } catch (err) {
+      this.forget(key);
+      throw err;
+    }
+  }
+
+  private forget(key: string): void {
+    this.media.delete(key);
+  }
+
+  /** Chunked upload (initialize, append, finalize) and the alt text. */
+  private async uploadFor(
+    account: ChannelAccount,
+    image: PostImage,
+    additionalOwners: string[],
+  ): Promise<string> {
+    const client = this.client(account);
+    const mediaId = await guard('safe', () =>
+      client.v2.uploadMedia(image.data, {
+        media_type: image.contentType,
+        ...(additionalOwners.length ? { additional_owners: additionalOwners } : {}),
+      }),
+    );
+    await guard('safe', () => client.v2.createMediaMetadata(mediaId, { alt_text: { text: image.altText } }));
+    return mediaId;
   }
 
   async findByMarker(account: ChannelAccount, lookup: PostLookup): Promise<RemotePost[]> {

@@ -44,7 +44,7 @@ describe('ficha card', () => {
       });
       for (const png of [without, withPhoto, gone]) {
         const meta = await sharp(png).metadata();
-        expect([meta.format, meta.width, meta.height]).toEqual(['png', 1000, 1250]);
+        expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 1000, 1250]);
       }
       // The photo area (blue) is present only in the card with the photo.
       const pixel = async (png: Buffer) =>
@@ -57,7 +57,7 @@ describe('ficha card', () => {
         .extract({ left: 20, top: 600, width: 1, height: 1 })
         .raw()
         .toBuffer();
-      // A palette PNG: its pink may be a step off #E6007E.
+      // A JPEG: its pink may be a step off #E6007E.
       expect([r, g, b].map((c, i) => Math.abs(c - [0xe6, 0x00, 0x7e][i]) <= 4)).toEqual([true, true, true]);
     } finally {
       server.closeAllConnections();
@@ -84,19 +84,19 @@ describe('ficha card', () => {
       const renderer = new FichaCardRenderer(2000);
       // The 30 posts of a version ask at once: one fetch, one rendering.
       const cards = await Promise.all(Array.from({ length: 30 }, () => renderer.render(input)));
-      expect(cards.every((c) => c.png === cards[0].png && c.photo === 'shown')).toBe(true);
+      expect(cards.every((c) => c.data === cards[0].data && c.photo === 'shown')).toBe(true);
       expect(fetches).toBe(1);
       // Consent withdrawn: the next version has no photo (its posts get a card without it).
       const withdrawn = await renderer.render({ ...input, ficha: { ...ficha, photoUrl: undefined } });
       expect(withdrawn.photo).toBe('none');
-      expect(withdrawn.png.equals(cards[0].png)).toBe(false);
+      expect(withdrawn.data.equals(cards[0].data)).toBe(false);
       // A photo deleted meanwhile (its URL answers 404) is not on a version's card.
       const gone = await renderer.render({ ...input, ficha: { ...ficha, photoUrl: `${base}/old.jpg` } });
       expect(gone.photo).toBe('gone');
-      expect(gone.png.equals(withdrawn.png)).toBe(true);
+      expect(gone.data.equals(withdrawn.data)).toBe(true);
       // Another version with other data is another card, even for the same alert.
       const d = await renderer.render({ ...input, ficha: { ...input.ficha, age: 25 } });
-      expect(d.png.equals(cards[0].png)).toBe(false);
+      expect(d.data.equals(cards[0].data)).toBe(false);
       expect(fetches).toBe(3);
     } finally {
       server.closeAllConnections();
@@ -114,7 +114,7 @@ describe('ficha card', () => {
     const first = await renderer.render(input);
     const second = await renderer.render(input);
     expect([first.photo, second.photo]).toEqual(['unavailable', 'unavailable']);
-    expect(second.png).not.toBe(first.png); // rendered again, not taken from the cache
+    expect(second.data).not.toBe(first.data); // rendered again, not taken from the cache
   });
 
   it('warms up without a photo host or a ficha', async () => {
@@ -131,6 +131,6 @@ describe('ficha card', () => {
     const plain = await renderer.render({ folio: 'AR-2026-0003', ficha, phones });
     expect(unreachable.photo).toBe('unavailable');
     expect(plain.photo).toBe('none');
-    expect(unreachable.png.equals(plain.png)).toBe(true);
+    expect(unreachable.data.equals(plain.data)).toBe(true);
   });
 });

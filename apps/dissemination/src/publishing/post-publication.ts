@@ -14,8 +14,7 @@ import {
   RemotePost,
 } from '../channels/channel.adapter';
 import { ChannelError, RateLimitedError, describeError } from '../channels/channel.errors';
-import { FichaCardRenderer } from '../content/ficha-card.renderer';
-import { renderAltText, renderPostText } from '../content/post.templates';
+import { renderPostText } from '../content/post.templates';
 import { DisseminationConfig } from '../dissemination.config';
 import { PublishingJob } from './account-queues';
 import {
@@ -26,11 +25,11 @@ import {
   waitAfterMiss,
 } from './marker-search';
 import { PublicationLease } from './publication-lease';
+import { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS, PublicationMedia } from './publication-media';
 import { LoadedPublication, PublicationRepository } from './publication.repository';
 import { accountRevokedEvent, failedEvent, mayExistEvent, succeededEvent } from './publication.events';
 
-export const CHANNEL_ADAPTERS = Symbol('CHANNEL_ADAPTERS');
-export const ACCOUNTS_CATALOG = Symbol('ACCOUNTS_CATALOG');
+export { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS } from './publication-media';
 
 /** The job must run again in `ms` (a look-up is due, a predecessor is pending, a claimant is busy). */
 export class RunAgain {
@@ -84,7 +83,7 @@ export class PostPublication {
     private readonly repo: PublicationRepository,
     private readonly outbox: OutboxWriter,
     private readonly registry: AccountRegistry,
-    private readonly cards: FichaCardRenderer,
+    private readonly media: PublicationMedia,
     @Inject(CHANNEL_ADAPTERS) private readonly adapters: Record<Platform, ChannelAdapter>,
     @Inject(ACCOUNTS_CATALOG) private readonly catalog: AccountsCatalog,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<DisseminationConfig>,
@@ -95,13 +94,13 @@ export class PostPublication {
   }
 
   async run(publicationId: string, job: Job<PublishingJob>): Promise<Outcome> {
-    const lease = await PublicationLease.acquire(
+    const claim = await PublicationLease.acquire(
       this.repo,
       publicationId,
       this.config.PUBLICATION_LEASE_MS,
       this.logger,
     );
-    if (!lease) {
+    if (!claim) {
       const state = await this.repo.leaseState(publicationId);
       if (!state || state.status !== 'pending') return;
       // Another run holds it (this job's lock lapsed and BullMQ handed it over while the first run
@@ -110,16 +109,24 @@ export class PostPublication {
       this.logger.info({ publicationId }, 'publication claimed by another run; waiting for its lease');
       return new RunAgain(Math.min(2_000, Math.max(200, state.remaining_ms + 100)));
     }
+    const { lease, pub } = claim;
+    let completed = false;
     try {
-      return await this.claimed(publicationId, lease.token, job);
+      const outcome = await this.claimed(pub, lease.token, job);
+      completed = true;
+      return outcome;
     } finally {
-      await lease.release();
+      // An outcome committed under the lease has cleared the claim already: no release round trip.
+      if (this.settledUnder.delete(lease.token) && completed) lease.settled();
+      else await lease.release();
     }
   }
 
-  private async claimed(id: string, token: string, job: Job<PublishingJob>): Promise<Outcome> {
-    const pub = await this.repo.load(id);
-    if (!pub || pub.status !== 'pending') return;
+  /** Claim tokens whose publication an outcome settled (posted, «may exist», failed, cancelled). */
+  private readonly settledUnder = new Set<string>();
+
+  private async claimed(pub: LoadedPublication, token: string, job: Job<PublishingJob>): Promise<Outcome> {
+    const id = pub.id;
     const log = this.logger.child({
       alertId: pub.alert_id,
       folio: pub.folio,
@@ -158,7 +165,7 @@ export class PostPublication {
       if (parent?.status === 'pending') return new RunAgain(WAIT_MS);
       replyTo = parent?.remote_id ?? undefined;
     }
-    const request = await this.buildRequest(pub, log);
+    const request = await this.buildRequest(pub, account, log);
     if (replyTo) request.replyToRemoteId = replyTo;
 
     let sendStarted = false;
@@ -306,7 +313,11 @@ export class PostPublication {
     return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   }
 
-  private async buildRequest(pub: LoadedPublication, log: Logger): Promise<PostRequest> {
+  private async buildRequest(
+    pub: LoadedPublication,
+    channelAccount: ChannelAccount,
+    log: Logger,
+  ): Promise<PostRequest> {
     const phones = this.catalog.contact.phones;
     const account = pub.account;
     const text = renderPostText({
@@ -326,13 +337,11 @@ export class PostPublication {
       data: { folio: pub.folio, kind: pub.kind, alertVersion: pub.alert_version },
     };
     if (pub.with_image) {
-      const card = await this.cards.render({ folio: pub.folio, ficha: pub.ficha, phones });
-      if (card.photo === 'unavailable')
+      const { image, photo } = await this.media.image(pub.folio, pub.ficha);
+      if (photo === 'unavailable')
         log.warn('the ficha photo could not be fetched; the card goes out without it');
-      request.image = {
-        png: card.png,
-        altText: renderAltText(pub.folio, pub.ficha, phones, card.photo === 'shown'),
-      };
+      request.image = image;
+      if (channelAccount) request.shareImageWith = this.media.shareGroup(channelAccount);
     }
     return request;
   }
@@ -350,6 +359,7 @@ export class PostPublication {
     await this.repo.transaction(async (m) => {
       const row = await this.repo.markPosted(m, pub.id, token, remote, others, recovered);
       if (!row) return log.warn('outcome not recorded: the publication is no longer under this lease');
+      this.settledUnder.add(token);
       pub.attempts = row.attempts;
       await this.outbox.append(m, TOPICS.publications, [
         succeededEvent(pub, { remoteId: row.remote_id, url: remote.url }, row.posted_at, recovered),
@@ -368,6 +378,7 @@ export class PostPublication {
     await this.repo.transaction(async (m) => {
       const row = await this.repo.markMayExist(m, pub.id, token, reason);
       if (!row) return;
+      this.settledUnder.add(token);
       pub.attempts = row.attempts;
       await this.outbox.append(m, TOPICS.publications, [mayExistEvent(pub, reason, row.may_exist_since)]);
       if (row.retract && pub.with_image) await this.repo.reopenWithdrawal(m, pub);
@@ -385,6 +396,7 @@ export class PostPublication {
     const failed = await this.repo.transaction(async (m) => {
       const row = await this.repo.fail(m, pub.id, token, reason, error);
       if (!row) return false;
+      this.settledUnder.add(token);
       pub.attempts = row.attempts;
       await this.outbox.append(m, TOPICS.publications, [failedEvent(pub, reason, error)]);
       return true;
@@ -393,7 +405,7 @@ export class PostPublication {
   }
 
   private async cancel(pub: LoadedPublication, token: string, why: string): Promise<Outcome> {
-    await this.repo.cancel(pub.id, token, why);
+    if (await this.repo.cancel(pub.id, token, why)) this.settledUnder.add(token);
   }
 
   /** The first refusal marks the account and tells its owner area (coordination mails them). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
 import type { Logger } from 'pino';
-import { PublicationRepository } from './publication.repository';
+import { LoadedPublication, PublicationRepository } from './publication.repository';
 
 /**
  * A claim on one publication: a token and an expiry in PostgreSQL, renewed every third of its length
@@ -20,20 +20,36 @@ export class PublicationLease {
     private readonly logger: Logger,
   ) {}
 
-  /** Claims the publication; null when another claimant holds a live lease (or it is settled). */
+  /**
+   * Claims the publication and loads it (one round trip); null when another claimant holds a live lease
+   * (or it is settled).
+   */
   static async acquire(
     repo: PublicationRepository,
     publicationId: string,
     leaseMs: number,
     logger: Logger,
-  ): Promise<PublicationLease | null> {
+  ): Promise<{ lease: PublicationLease; pub: LoadedPublication } | null> {
     const lease = new PublicationLease(repo, publicationId, leaseMs, logger);
-    if (!(await repo.claim(publicationId, lease.token, leaseMs))) return null;
+    const pub = await repo.claim(publicationId, lease.token, leaseMs);
+    if (!pub) return null;
     lease.held = true;
     lease.timer = setInterval(() => void lease.renew(), Math.max(250, Math.floor(leaseMs / 3)));
     lease.timer.unref();
-    return lease;
+    return { lease, pub };
   }
+
+  /**
+   * The publication was settled under this lease (posted, «may exist», failed, cancelled: the outcome
+   * cleared the claim): nothing is left to release.
+   */
+  settled(): void {
+    this.stopTimer();
+    this.held = false;
+    this.released = true;
+  }
+
+  private released = false;
 
   private async renew(): Promise<void> {
     if (!this.held) return;
@@ -55,6 +71,8 @@ export class PublicationLease {
   async release(): Promise<void> {
     this.stopTimer();
     this.held = false;
+    if (this.released) return;
+    this.released = true;
     await this.repo
       .release(this.publicationId, this.token)
       .catch((err: Error) =>

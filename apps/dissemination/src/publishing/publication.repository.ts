@@ -1,8 +1,10 @@
 import { AlertOutcome, PublicFicha } from '@alerta-rosa/contracts';
-import { Injectable } from '@nestjs/common';
+import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccountRow } from '../accounts/account.registry';
 import { RemotePost } from '../channels/channel.adapter';
+import { DisseminationConfig } from '../dissemination.config';
 import { PENDING_CHANNEL } from './fan-out.service';
 import { PublicationRow } from './publication.events';
 import { updateReturning } from './sql';
@@ -29,6 +31,13 @@ export interface WithdrawalRow {
 
 type Db = Pick<EntityManager, 'query'>;
 const LEASE = `clock_timestamp() + make_interval(secs => $3::float / 1000)`;
+/** A publication with its account, alert state and the ficha of its version (append a WHERE on p). */
+const LOADED = `SELECT p.*, a.platform, a.handle, to_jsonb(a) AS account, al.status AS alert_status, al.outcome,
+        COALESCE(v.ficha, al.ficha) AS ficha
+   FROM dissemination.publications p
+   JOIN dissemination.accounts a ON a.id = p.account_id
+   JOIN dissemination.alerts al ON al.alert_id = p.alert_id
+   LEFT JOIN dissemination.alert_versions v ON v.alert_id = p.alert_id AND v.version = p.alert_version`;
 /** Nothing of this publication may exist on the platform (the only state that may end failed/cancelled). */
 const NOTHING_MAY_EXIST = `send_started_at IS NULL AND remote_id IS NULL AND other_remote_ids = '{}'`;
 
@@ -38,39 +47,63 @@ const NOTHING_MAY_EXIST = `send_started_at IS NULL AND remote_id IS NULL AND oth
  * lost the lease changes nothing (except to add a remote id it learned: a post that exists is a fact).
  */
 @Injectable()
-export class PublicationRepository {
-  constructor(private readonly db: DataSource) {}
+export class PublicationRepository implements OnApplicationBootstrap {
+  constructor(
+    private readonly db: DataSource,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<DisseminationConfig>,
+  ) {}
+
+  /** In the background once started: the pool's connections opened ahead of the first alert. */
+  onApplicationBootstrap(): void {
+    void this.warm(this.runtime.config.DATABASE_POOL_SIZE).catch((err: Error) =>
+      this.runtime.logger.warn({ err: err.message }, 'database pool warm-up failed'),
+    );
+  }
+
+  /**
+   * Opens `connections` pooled connections at once and runs the publishing statements' planning on each
+   * (their catalogue caches filled), so that the first alert's 30 jobs find them ready.
+   */
+  async warm(connections: number): Promise<void> {
+    const runners = Array.from({ length: connections }, () => this.db.createQueryRunner());
+    try {
+      await Promise.all(
+        runners.map(async (r) => {
+          await r.connect();
+          await r.query(`${LOADED} WHERE false`);
+          await r.query(`SELECT 1 FROM dissemination.withdrawals WHERE false`);
+        }),
+      );
+    } finally {
+      await Promise.all(runners.map((r) => r.release()));
+    }
+  }
 
   transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
   }
 
   async load(id: string, m: Db = this.db.manager): Promise<LoadedPublication | undefined> {
-    const [row] = await m.query(
-      `SELECT p.*, a.platform, a.handle, to_jsonb(a) AS account, al.status AS alert_status, al.outcome,
-              COALESCE(v.ficha, al.ficha) AS ficha
-         FROM dissemination.publications p
-         JOIN dissemination.accounts a ON a.id = p.account_id
-         JOIN dissemination.alerts al ON al.alert_id = p.alert_id
-         LEFT JOIN dissemination.alert_versions v ON v.alert_id = p.alert_id AND v.version = p.alert_version
-        WHERE p.id = $1`,
-      [id],
-    );
+    const [row] = await m.query(`${LOADED} WHERE p.id = $1`, [id]);
     return row;
   }
 
   // ------------------------------------------------------------------ the lease
 
-  /** Takes the lease on a pending publication; refused while another claimant's lease is live. */
-  async claim(id: string, token: string, leaseMs: number): Promise<boolean> {
-    const rows = await updateReturning(
-      this.db.manager,
-      `UPDATE dissemination.publications SET claim_token = $2, claim_expires_at = ${LEASE}
-        WHERE id = $1 AND status = 'pending' AND (claim_token IS NULL OR claim_expires_at <= clock_timestamp())
-        RETURNING id`,
+  /**
+   * Takes the lease on a pending publication and returns it as it is under that lease, in one round
+   * trip; undefined (refused) while another claimant's lease is live, or once it is no longer pending.
+   */
+  async claim(id: string, token: string, leaseMs: number): Promise<LoadedPublication | undefined> {
+    const [row] = await this.db.query(
+      `WITH p AS (
+         UPDATE dissemination.publications SET claim_token = $2, claim_expires_at = ${LEASE}
+          WHERE id = $1 AND status = 'pending' AND (claim_token IS NULL OR claim_expires_at <= clock_timestamp())
+          RETURNING *)
+       ${LOADED.replace('FROM dissemination.publications p', 'FROM p')}`,
       [id, token, leaseMs],
     );
-    return rows.length === 1;
+    return row;
   }
 
   /** Status and how long the current lease still runs (ms, 0 when free or lapsed). */

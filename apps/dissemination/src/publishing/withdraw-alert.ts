@@ -141,11 +141,10 @@ export class WithdrawAlert {
     pub: PublicationRow,
     log: Logger,
   ): Promise<PublicationRow | 'in_flight' | null> {
-    const lease = await PublicationLease.acquire(this.repo, pub.id, this.config.PUBLICATION_LEASE_MS, log);
-    if (!lease) return (await this.repo.leaseState(pub.id))?.status === 'pending' ? 'in_flight' : null;
+    const claim = await PublicationLease.acquire(this.repo, pub.id, this.config.PUBLICATION_LEASE_MS, log);
+    if (!claim) return (await this.repo.leaseState(pub.id))?.status === 'pending' ? 'in_flight' : null;
+    const { lease, pub: fresh } = claim;
     try {
-      const fresh = await this.repo.load(pub.id);
-      if (!fresh || fresh.status !== 'pending') return null;
       const ids = [fresh.remote_id, ...fresh.other_remote_ids].filter((x): x is string => !!x);
       if (ids.length) {
         await this.repo.transaction(async (m) => {

@@ -252,7 +252,9 @@ async function main(): Promise<void> {
             a,
             {
               text: `Alerta Rosa ${tag} ${a.id}`,
-              image: { data: card, contentType: 'image/jpeg', altText: 'Ficha de búsqueda' },
+              // Its own alt text each round: the adapter reuses an upload of the same image and alt
+              // text, and the floor is the whole chain (upload, alt text, post) on every account.
+              image: { data: card, contentType: 'image/jpeg', altText: `Ficha de búsqueda ${tag}` },
               marker: tag,
               idempotencyKey: `${tag}-${a.id}`,
             },

@@ -300,6 +300,20 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     const notices = await waitForPosts(stack, marker(alive.folio, 3), 30);
     expect(new Set(notices.map((n) => n.accountId)).size).toBe(30);
     expect(notices.every((n) => !n.hasImage && n.text.includes('LOCALIZADA'))).toBe(true);
+    // On each account the notice comes only after its posts with her photo are deleted (the deletions
+    // have the account to themselves).
+    const lastDeleted = new Map<string, number>();
+    for (const p of all.filter((x) => x.text.includes(`Folio ${alive.folio}`) && x.hasImage))
+      lastDeleted.set(p.accountId, Math.max(lastDeleted.get(p.accountId) ?? 0, Date.parse(p.deletedAt!)));
+    for (const n of notices) {
+      expect({
+        account: n.accountId,
+        after: Date.parse(n.createdAt) >= lastDeleted.get(n.accountId)!,
+      }).toEqual({
+        account: n.accountId,
+        after: true,
+      });
+    }
     expect(all.filter((p) => p.text.includes(`Folio ${dead.folio}`) && !p.hasImage)).toHaveLength(0);
     expect(all.filter((p) => p.text.includes(`Folio ${dead.folio}`)).every((p) => p.deletedAt)).toBe(true);
 

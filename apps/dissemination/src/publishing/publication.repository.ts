@@ -385,15 +385,17 @@ export class PublicationRepository implements OnApplicationBootstrap {
 
   /** Closes the account's round unless something to retract is still up or unsettled. */
   async completeAccountRound(m: Db, alertId: string, accountId: string): Promise<boolean> {
-    const rows = await updateReturning(
-      m,
-      `UPDATE dissemination.withdrawals w SET status = 'done', completed_at = clock_timestamp()
-        WHERE w.alert_id = $1 AND w.account_id = $2 AND w.status = 'pending'
-          AND NOT EXISTS (SELECT 1 FROM dissemination.publications p
-                           WHERE p.alert_id = w.alert_id AND p.account_id = w.account_id AND p.retract
-                             AND p.withdrawal_status = 'none' AND p.status IN ('pending', 'posted', 'may_exist'))
-        RETURNING w.account_id`,
-      [alertId, accountId],
+    // On commit, the dispatcher is woken: the account's «LOCALIZADA» notice waited for this round.
+    const rows: { account_id: string }[] = await m.query(
+      `WITH done AS (
+         UPDATE dissemination.withdrawals w SET status = 'done', completed_at = clock_timestamp()
+          WHERE w.alert_id = $1 AND w.account_id = $2 AND w.status = 'pending'
+            AND NOT EXISTS (SELECT 1 FROM dissemination.publications p
+                             WHERE p.alert_id = w.alert_id AND p.account_id = w.account_id AND p.retract
+                               AND p.withdrawal_status = 'none' AND p.status IN ('pending', 'posted', 'may_exist'))
+          RETURNING w.account_id)
+       SELECT account_id, pg_notify($3, '') FROM done`,
+      [alertId, accountId, PENDING_CHANNEL],
     );
     return rows.length === 1;
   }

@@ -5,7 +5,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AccountRegistry, AccountRow } from '../accounts/account.registry';
 import { ChannelAccount, ChannelAdapter } from '../channels/channel.adapter';
-import { ChannelError, RateLimitedError, TransientError, describeError } from '../channels/channel.errors';
+import {
+  AuthRevokedError,
+  ChannelError,
+  RateLimitedError,
+  TransientError,
+  describeError,
+} from '../channels/channel.errors';
 import { DisseminationConfig } from '../dissemination.config';
 import {
   MarkerSearchPolicy,
@@ -18,6 +24,7 @@ import { CHANNEL_ADAPTERS, RateLimitSignal, RunAgain, lookupOf, rateLimitWait } 
 import { PublicationLease } from './publication-lease';
 import {
   PublicationRow,
+  accountRevokedEvent,
   causeOf,
   confirmedAbsentEvent,
   mayExistEvent,
@@ -242,6 +249,23 @@ export class WithdrawAlert {
   ): Promise<void> {
     const error = describeError(err);
     await this.repo.transaction(async (m) => {
+      // The platform refused the account's credentials: the account is marked (no more sends try it)
+      // and its owner area told at once, as a refused post does; the round waits for new credentials.
+      if (err instanceof AuthRevokedError && (await this.registry.markAuthRevoked(m, account.id, error))) {
+        const about = {
+          alert_id: w.alert_id,
+          account_id: account.id,
+          platform: account.platform,
+          handle: account.handle,
+          folio: await this.repo.folio(m, w.alert_id),
+          cause_event_id: w.cause_event_id,
+          correlation_id: w.correlation_id,
+        } as PublicationRow;
+        await this.outbox.append(m, TOPICS.publications, [
+          accountRevokedEvent(about, account.owner_area, error, new Date()),
+        ]);
+        log.error('account credentials revoked during a withdrawal; account marked, owner area alerted');
+      }
       const attempts = await this.repo.recordWithdrawalFailure(
         m,
         w.alert_id,

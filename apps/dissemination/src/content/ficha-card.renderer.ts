@@ -1,11 +1,18 @@
 import { PublicFicha } from '@alerta-rosa/contracts';
 import { createHash } from 'crypto';
+import { availableParallelism } from 'os';
 import sharp from 'sharp';
 import { ContactPhone, formatLastSeen } from './post.templates';
 
 const W = 1000;
 const H = 1250;
 const PINK = '#E6007E';
+/** Where her photo goes on the card (inside a 6 px pink frame). */
+const PHOTO = { left: 70, top: 270, width: 420, height: 520 };
+
+// sharp runs libvips on one thread by default on glibc Linux (against memory fragmentation); a card is
+// rendered rarely and every millisecond of it delays the first post, so it may use every core.
+sharp.concurrency(availableParallelism());
 
 export interface CardInput {
   folio: string;
@@ -124,10 +131,10 @@ export class FichaCardRenderer {
   }
 
   private async renderCard(input: CardInput): Promise<RenderedCard> {
-    const { jpeg, photo } = input.ficha.photoUrl
+    const { pixels, photo } = input.ficha.photoUrl
       ? await this.fetchPhoto(input.ficha.photoUrl)
-      : { jpeg: null, photo: 'none' as const };
-    return { data: await toJpeg(cardSvg(input, jpeg)), contentType: 'image/jpeg', photo };
+      : { pixels: null, photo: 'none' as const };
+    return { data: await toJpeg(cardSvg(input, !!pixels), pixels), contentType: 'image/jpeg', photo };
   }
 
   /**
@@ -135,23 +142,29 @@ export class FichaCardRenderer {
    * the card goes out without it (and says so in its alt text) rather than 30 posts failing. (fetch keeps
    * its connections to the photo host alive and pooled.)
    */
-  private async fetchPhoto(url: string): Promise<{ jpeg: Buffer | null; photo: CardPhoto }> {
+  private async fetchPhoto(url: string): Promise<{ pixels: Buffer | null; photo: CardPhoto }> {
     let raw: Buffer;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.photoTimeoutMs) });
-      if (res.status === 404 || res.status === 410) return { jpeg: null, photo: 'gone' };
-      if (!res.ok) return { jpeg: null, photo: 'unavailable' };
+      if (res.status === 404 || res.status === 410) return { pixels: null, photo: 'gone' };
+      if (!res.ok) return { pixels: null, photo: 'unavailable' };
       raw = Buffer.from(await res.arrayBuffer());
     } catch {
-      return { jpeg: null, photo: 'unavailable' };
+      return { pixels: null, photo: 'unavailable' };
     }
-    const jpeg = await sharp(raw)
+    // Decoded once into the photo box's pixels, laid onto the card as they are (embedding a JPEG in the
+    // SVG made librsvg decode it again inside the card rendering).
+    const pixels = await sharp(raw)
       .rotate() // phone photos: EXIF orientation
-      .resize(420, 520, { fit: 'cover' })
-      .jpeg({ quality: 85 })
+      .resize(PHOTO.width, PHOTO.height, { fit: 'cover' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
       .toBuffer()
       .catch(() => null);
-    return jpeg ? { jpeg, photo: 'shown' } : { jpeg: null, photo: 'unavailable' };
+    return pixels?.length === PHOTO.width * PHOTO.height * 3
+      ? { pixels, photo: 'shown' }
+      : { pixels: null, photo: 'unavailable' };
   }
 }
 
@@ -169,23 +182,35 @@ const WARM_UP_FICHA = {
  * of every alert), is the format X and Facebook serve photos in anyway, and with her photo weighs about
  * as much as the palette PNG did.
  */
-export function toJpeg(svg: string): Promise<Buffer> {
-  return sharp(Buffer.from(svg))
+export function toJpeg(svg: string, photoPixels: Buffer | null = null): Promise<Buffer> {
+  const card = sharp(Buffer.from(svg));
+  if (photoPixels) {
+    card.composite([
+      {
+        input: photoPixels,
+        raw: { width: PHOTO.width, height: PHOTO.height, channels: 3 },
+        left: PHOTO.left,
+        top: PHOTO.top,
+      },
+    ]);
+  }
+  return card
     .flatten({ background: '#ffffff' })
     .jpeg({ quality: 88, chromaSubsampling: '4:4:4', optimiseCoding: true })
     .toBuffer();
 }
 
-export function cardSvg(input: CardInput, photoJpeg: Buffer | null): string {
+/** The card's layout and text; with `withPhoto`, the framed box her photo is laid into (toJpeg). */
+export function cardSvg(input: CardInput, withPhoto: boolean): string {
   const f = input.ficha;
   // Her name in capitals, bold 40 px (about 28 px a character): 15 characters fit beside the photo, 28
   // across the card (at 22 a name like «MARÍA FERNANDA LÓPEZ» ran past the card's edge).
-  const nameLines = wrap(f.fullName.toUpperCase(), photoJpeg ? 15 : 28).slice(0, 3);
-  const textX = photoJpeg ? 520 : 80;
-  const lastSeen = wrap(`Vista por última vez: ${formatLastSeen(f.lastSeenAt)}`, photoJpeg ? 30 : 42);
+  const nameLines = wrap(f.fullName.toUpperCase(), withPhoto ? 15 : 28).slice(0, 3);
+  const textX = withPhoto ? 520 : 80;
+  const lastSeen = wrap(`Vista por última vez: ${formatLastSeen(f.lastSeenAt)}`, withPhoto ? 30 : 42);
   const where = wrap(
     `En: ${f.municipalityName}${f.lastSeenPlace ? `, ${f.lastSeenPlace}` : ''}`,
-    photoJpeg ? 30 : 42,
+    withPhoto ? 30 : 42,
   ).slice(0, 3);
   let y = 330;
   const texts: string[] = [];
@@ -200,9 +225,8 @@ export function cardSvg(input: CardInput, photoJpeg: Buffer | null): string {
     texts.push(`<text x="${textX}" y="${y}" font-size="28" fill="#333">${esc(l)}</text>`);
     y += 38;
   }
-  const photo = photoJpeg
-    ? `<image x="70" y="270" width="420" height="520" href="data:image/jpeg;base64,${photoJpeg.toString('base64')}"/>` +
-      `<rect x="70" y="270" width="420" height="520" fill="none" stroke="${PINK}" stroke-width="6"/>`
+  const photo = withPhoto
+    ? `<rect x="${PHOTO.left - 6}" y="${PHOTO.top - 6}" width="${PHOTO.width + 12}" height="${PHOTO.height + 12}" fill="${PINK}"/>`
     : '';
   const phones = input.phones.map((p) => `${p.label}: ${p.number}`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif">

@@ -21,27 +21,33 @@ export class OutboxWriter {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('OutboxWriter.append must run inside a transaction');
     }
+    if (!events.length) return;
     const alertIds = [...new Set(events.map((e) => e.alertId))].sort();
-    for (const alertId of alertIds) {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+    // One round trip: the per-alert advisory locks (in a fixed order, all of them taken before any row
+    // is written; held to commit, so one alert's rows commit in order), the rows, the relay's wake-up.
+    await manager.query(
+      `WITH locked AS (
+         SELECT pg_advisory_xact_lock(hashtext($1), hashtext(k)) FROM unnest($2::text[]) AS k),
+       written AS (
+         INSERT INTO "${this.schema}".outbox (event_id, topic, message_key, event_type, payload)
+         SELECT e.event_id, e.topic, e.message_key, e.event_type, e.payload
+           FROM (SELECT count(*) FROM locked) AS l,
+                unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
+                  WITH ORDINALITY AS e(event_id, topic, message_key, event_type, payload, n)
+          ORDER BY e.n
+         RETURNING 1)
+       SELECT pg_notify($8, '') FROM (SELECT count(*) FROM written) AS w`,
+      [
         `outbox:${this.schema}`,
-        alertId,
-      ]);
-    }
-    for (const event of events) {
-      await manager.query(
-        `INSERT INTO "${this.schema}".outbox (event_id, topic, message_key, event_type, payload)
-         VALUES ($1, $2, $3, $4, $5)`,
-        [
-          event.eventId,
-          physicalTopic(this.topicPrefix, topic),
-          event.alertId,
-          event.type,
-          encodeEvent(event),
-        ],
-      );
-    }
-    await manager.query('SELECT pg_notify($1, $2)', [outboxChannel(this.schema), '']);
+        alertIds,
+        events.map((e) => e.eventId),
+        events.map(() => physicalTopic(this.topicPrefix, topic)),
+        events.map((e) => e.alertId),
+        events.map((e) => e.type),
+        events.map((e) => encodeEvent(e)),
+        outboxChannel(this.schema),
+      ],
+    );
   }
 }
 

@@ -177,9 +177,8 @@ describe('account alerts to the owner area (dissemination → coordination → S
     );
     expect(mail.parsed.text).toContain('sigue reintentando');
 
-    // The deletion was refused for the account's credentials: the account is marked, C4 told so as well,
-    // and the withdrawal (and the «LOCALIZADA» notice, which waits for it) waits for new credentials —
-    // what the mails ask C4 to load.
+    // The «LOCALIZADA» notice was refused on that account too: the account is marked, C4 told so as well,
+    // and withdrawal waits for new credentials — what the mails ask C4 to load.
     await waitFor(
       async () => revokedMails().some((m) => m.envelopeTo.includes('c4.guardia@ssp-oaxaca.example')),
       { timeoutMs: 30_000, what: 'the mail about C4’s revoked account' },

@@ -7,8 +7,8 @@ import { ContactPhone, formatLastSeen } from './post.templates';
 const W = 1000;
 const H = 1250;
 const PINK = '#E6007E';
-/** Where her photo goes on the card (inside a 6 px pink frame). */
-const PHOTO = { left: 70, top: 270, width: 420, height: 520 };
+/** Where her photo goes on the card: inside a 6 px pink frame, the frame from (67, 267) to (493, 793). */
+const PHOTO = { left: 73, top: 273, width: 414, height: 514 };
 
 // sharp runs libvips on one thread by default on glibc Linux (against memory fragmentation); a card is
 // rendered rarely and every millisecond of it delays the first post, so it may use every core.

@@ -129,10 +129,13 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
            FROM dissemination.publications p JOIN dissemination.accounts a ON a.id = p.account_id
           WHERE p.status = 'pending' AND a.enabled
             -- A «LOCALIZADA» notice waits for the account's withdrawal round: the deletions of her photo
-            -- run first, with nothing else of the account's competing with them.
+            -- run first, with nothing else of the account's competing with them. Not behind a round that
+            -- has failed once: a straggling account gets its notice as before (and a refused notice is how
+            -- revoked credentials are noticed and reported).
             AND NOT (p.kind = 'located_notice' AND EXISTS (
                   SELECT 1 FROM dissemination.withdrawals w
-                   WHERE w.alert_id = p.alert_id AND w.account_id = p.account_id AND w.status = 'pending'))
+                   WHERE w.alert_id = p.alert_id AND w.account_id = p.account_id AND w.status = 'pending'
+                     AND w.attempts = 0))
             AND (p.enqueued_at IS NULL OR ($1 AND p.enqueued_at < clock_timestamp() - make_interval(secs => $2::float / 1000)))
           ORDER BY p.created_at LIMIT 5000`,
       [includeStale, staleMs],

@@ -384,7 +384,7 @@ export class PublicationRepository implements OnApplicationBootstrap {
   }
 
   /** Closes the account's round unless something to retract is still up or unsettled. */
-  async completeAccountRound(m: Db, alertId: string, accountId: string): Promise<boolean> {
+  async completeAccountRound(alertId: string, accountId: string, m: Db = this.db.manager): Promise<boolean> {
     // On commit, the dispatcher is woken: the account's «LOCALIZADA» notice waited for this round.
     const rows: { account_id: string }[] = await m.query(
       `WITH done AS (
@@ -404,6 +404,17 @@ export class PublicationRepository implements OnApplicationBootstrap {
    * The deactivated alert's withdrawal is complete when no account's round is pending: returns the figures
    * for AlertWithdrawalCompleted once (serialised by a row lock), or undefined.
    */
+  /** The deactivated alert's withdrawal is not recorded complete and no account's round is pending. */
+  async alertWithdrawalDue(alertId: string): Promise<boolean> {
+    const [row] = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM dissemination.alert_withdrawals WHERE alert_id = $1 AND completed_at IS NULL)
+              AND NOT EXISTS (SELECT 1 FROM dissemination.withdrawals WHERE alert_id = $1 AND status = 'pending')
+              AS due`,
+      [alertId],
+    );
+    return row.due === true;
+  }
+
   async completeAlertWithdrawal(
     m: Db,
     alertId: string,
@@ -465,6 +476,9 @@ export class PublicationRepository implements OnApplicationBootstrap {
         WHERE alert_id = $1 AND account_id = $2 RETURNING attempts, delayed_reported_at`,
       [alertId, accountId, error],
     );
+    // The first failure frees the account's «LOCALIZADA» notice, which waited for the round: wake the
+    // dispatcher on commit.
+    if (r?.attempts === 1) await m.query(`SELECT pg_notify($1, '')`, [PENDING_CHANNEL]);
     if (!r || r.delayed_reported_at || r.attempts < reportAfter) return undefined;
     await m.query(
       `UPDATE dissemination.withdrawals SET delayed_reported_at = clock_timestamp() WHERE alert_id = $1 AND account_id = $2`,

@@ -5,13 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AccountRegistry, AccountRow } from '../accounts/account.registry';
 import { ChannelAccount, ChannelAdapter } from '../channels/channel.adapter';
-import {
-  AuthRevokedError,
-  ChannelError,
-  RateLimitedError,
-  TransientError,
-  describeError,
-} from '../channels/channel.errors';
+import { ChannelError, RateLimitedError, TransientError, describeError } from '../channels/channel.errors';
 import { DisseminationConfig } from '../dissemination.config';
 import {
   MarkerSearchPolicy,
@@ -24,7 +18,6 @@ import { CHANNEL_ADAPTERS, RateLimitSignal, RunAgain, lookupOf, rateLimitWait } 
 import { PublicationLease } from './publication-lease';
 import {
   PublicationRow,
-  accountRevokedEvent,
   causeOf,
   confirmedAbsentEvent,
   mayExistEvent,
@@ -62,8 +55,9 @@ export class WithdrawAlert {
 
   async run(alertId: string, accountId: string): Promise<void | RunAgain> {
     const w = await this.repo.withdrawal(alertId, accountId);
-    if (!w || w.status === 'done') return;
+    if (!w) return;
     const log = this.logger.child({ alertId, accountId });
+    if (w.status === 'done') return this.completeAlertIfLast(w, log);
     const row = (await this.registry.get(accountId))!;
     try {
       const { inFlight, unresolved, nextLookup } = await this.takeDown(w, row, log);
@@ -213,10 +207,24 @@ export class WithdrawAlert {
 
   /** Closes the account's round; when it was the last pending one of a deactivated alert, reports it. */
   private async complete(w: WithdrawalRow, log: Logger): Promise<boolean> {
-    return this.repo.transaction(async (m) => {
-      if (!(await this.repo.completeAccountRound(m, w.alert_id, w.account_id))) return false;
+    if (!(await this.repo.completeAccountRound(w.alert_id, w.account_id))) return false;
+    await this.completeAlertIfLast(w, log);
+    return true;
+  }
+
+  /**
+   * After an account's round has committed: when no round of the deactivated alert is left pending,
+   * records (once, under the alert's row lock) that the withdrawal is complete. Checked after the
+   * commit and without a lock, so the 30 rounds of an alert do not queue on its row (holding pool
+   * connections while they wait): of two last rounds finishing together, the later check sees both
+   * committed; both may try, and the row lock lets one record it. A crash before the check leaves the
+   * job to run again, and a run of a round already done makes the check (run()).
+   */
+  private async completeAlertIfLast(w: WithdrawalRow, log: Logger): Promise<void> {
+    if (!(await this.repo.alertWithdrawalDue(w.alert_id))) return;
+    await this.repo.transaction(async (m) => {
       const done = await this.repo.completeAlertWithdrawal(m, w.alert_id);
-      if (!done) return true;
+      if (!done) return;
       await this.outbox.append(m, TOPICS.publications, [
         createEnvelope({
           type: PUBLICATION_EVENT_TYPES.withdrawalCompleted,
@@ -237,7 +245,6 @@ export class WithdrawAlert {
         { folio: done.folio, accounts: done.accounts, postsWithdrawn: done.posts },
         'withdrawal complete on every account',
       );
-      return true;
     });
   }
 
@@ -249,23 +256,6 @@ export class WithdrawAlert {
   ): Promise<void> {
     const error = describeError(err);
     await this.repo.transaction(async (m) => {
-      // The platform refused the account's credentials: the account is marked (no more sends try it)
-      // and its owner area told at once, as a refused post does; the round waits for new credentials.
-      if (err instanceof AuthRevokedError && (await this.registry.markAuthRevoked(m, account.id, error))) {
-        const about = {
-          alert_id: w.alert_id,
-          account_id: account.id,
-          platform: account.platform,
-          handle: account.handle,
-          folio: await this.repo.folio(m, w.alert_id),
-          cause_event_id: w.cause_event_id,
-          correlation_id: w.correlation_id,
-        } as PublicationRow;
-        await this.outbox.append(m, TOPICS.publications, [
-          accountRevokedEvent(about, account.owner_area, error, new Date()),
-        ]);
-        log.error('account credentials revoked during a withdrawal; account marked, owner area alerted');
-      }
       const attempts = await this.repo.recordWithdrawalFailure(
         m,
         w.alert_id,

@@ -51,6 +51,10 @@ export interface BootstrapOptions<C extends BaseConfig & { PORT: number }> exten
 export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   options: BootstrapOptions<C>,
 ): Promise<INestApplication> {
+  // Phases end at these times, in ms from the start of the process (module loading included).
+  const phases: Record<string, number> = {};
+  const mark = (phase: string) => (phases[phase] = Math.round(performance.now()));
+  mark('modulesLoaded');
   const config = loadConfigOrExit(options.name, options.configSchema);
   const logger = createLogger(options.name, config.LOG_LEVEL);
   const kafka = createKafka(`alerta-rosa-${options.name}`, config.KAFKA_BROKERS, logger);
@@ -63,10 +67,7 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
     kafka,
     metrics,
   };
-
-  const t0 = Date.now();
-  const phases: Record<string, number> = {};
-  const mark = (phase: string) => (phases[phase] = Date.now() - t0);
+  mark('config');
   process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
 
   // Independent steps, side by side: the schema (skipped at once when every migration is recorded) and

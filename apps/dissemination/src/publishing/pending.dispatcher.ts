@@ -66,14 +66,21 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    const at = () => Math.round(performance.now());
+    const startupMs: Record<string, number> = { start: at() };
     const prepared = await this.registry.prepare();
     if (prepared.imported || prepared.reencrypted) this.logger.info(prepared, 'account credentials prepared');
     const accounts = await this.registry.list();
+    startupMs.accounts = at();
     const unusable = accounts.filter((a) => a.enabled && !a.credentials_ciphertext).map((a) => a.id);
     if (unusable.length)
       this.logger.warn({ accounts: unusable }, 'enabled accounts without credentials get no posts');
     await this.queues.sync(accounts);
+    startupMs.queues = at();
     await this.loop.start();
+    startupMs.loop = at();
+    // ms from process start at the end of each step
+    this.logger.info({ accounts: accounts.length, startupMs }, 'account queues started');
   }
 
   async onApplicationShutdown(): Promise<void> {

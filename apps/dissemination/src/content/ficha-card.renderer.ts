@@ -1,7 +1,14 @@
 import { PublicFicha } from '@alerta-rosa/contracts';
 import { createHash } from 'crypto';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { ContactPhone, formatLastSeen } from './post.templates';
+
+let sharpModule: typeof Sharp | undefined;
+/** sharp (libvips) is loaded by the warm-up after the service is ready, or by the first card. */
+const sharp = ((...args: unknown[]) => {
+  sharpModule ??= require('sharp') as typeof Sharp;
+  return (sharpModule as (...a: unknown[]) => ReturnType<typeof Sharp>)(...args);
+}) as typeof Sharp;
 
 const W = 1000;
 const H = 1250;

@@ -15,6 +15,8 @@ const csv = (pattern: RegExp, message: string) =>
 export const intakeConfigSchema = baseConfigSchema
   .extend({
     PORT: portSchema(3001),
+    /** Kept open (0): an activation after a quiet day does not open its connections first. */
+    DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     /** Largest accepted JSON body (photos travel separately, as multipart). */
     INTAKE_JSON_LIMIT: z
       .string()

@@ -9,9 +9,8 @@ import { loadAccountsCatalog } from './accounts/accounts.catalog';
 import { AlertEventsHandler } from './alert-intake/alert-events.handler';
 import { FacebookAdapter } from './channels/facebook.adapter';
 import { WebhookAdapter } from './channels/webhook.adapter';
-import { XAdapter, loadXClient } from './channels/x.adapter';
+import { XAdapter } from './channels/x.adapter';
 import { FichaCardRenderer } from './content/ficha-card.renderer';
-import { weightedLength } from './content/post.templates';
 import { DisseminationConfig } from './dissemination.config';
 import { DisseminationMetrics } from './metrics/dissemination.metrics';
 import { DisseminationInit1764300000001 } from './migrations/1764300000001-dissemination-init';
@@ -55,14 +54,8 @@ export class DisseminationModule {
           provide: FichaCardRenderer,
           useFactory: () => {
             const renderer = new FichaCardRenderer(c.PHOTO_FETCH_TIMEOUT_MS);
-            // Once the service is ready (its queues served), not while it starts: the first alert's
-            // cards and texts do not pay for loading sharp, twitter-text and twitter-api-v2, and the
-            // start does not either.
-            (runtime.afterReady ??= []).push(() => {
-              weightedLength('Alerta Rosa');
-              loadXClient();
-              return renderer.warmUp();
-            });
+            // In the background while the service starts: the first alert's cards do not pay for it.
+            void renderer.warmUp();
             return renderer;
           },
         },

@@ -51,10 +51,6 @@ export interface BootstrapOptions<C extends BaseConfig & { PORT: number }> exten
 export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
   options: BootstrapOptions<C>,
 ): Promise<INestApplication> {
-  // Phases end at these times, in ms from the start of the process (module loading included).
-  const phases: Record<string, number> = {};
-  const mark = (phase: string) => (phases[phase] = Math.round(performance.now()));
-  mark('modulesLoaded');
   const config = loadConfigOrExit(options.name, options.configSchema);
   const logger = createLogger(options.name, config.LOG_LEVEL);
   const kafka = createKafka(`alerta-rosa-${options.name}`, config.KAFKA_BROKERS, logger);
@@ -67,7 +63,10 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
     kafka,
     metrics,
   };
-  mark('config');
+
+  const t0 = Date.now();
+  const phases: Record<string, number> = {};
+  const mark = (phase: string) => (phases[phase] = Date.now() - t0);
   process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
 
   // Independent steps, side by side: the schema (skipped at once when every migration is recorded) and
@@ -143,18 +142,9 @@ export async function bootstrapService<C extends BaseConfig & { PORT: number }>(
       pid: process.pid,
       startupMs: phases,
       processUptimeMs: Math.round(process.uptime() * 1000),
-      // CPU this process used to get here: unlike the phase times, barely moved by the machine's load.
-      cpuMs: cpuMs(),
     },
     `${options.name} ready`,
   );
-  void whenOwnWorkReady(runtime).then(() => {
-    mark('ownWorkReady');
-    for (const run of runtime.afterReady ?? [])
-      Promise.resolve()
-        .then(run)
-        .catch((err: Error) => logger.warn({ err: err.message }, 'after-ready task failed'));
-  });
   if (options.readyBeforeConsumerJoins && consumerJoined) {
     consumerJoined.then(
       () => logger.info({ startupMs: phases }, 'kafka consumer joined its group'),
@@ -198,18 +188,6 @@ async function migrate<C extends BaseConfig & { PORT: number }>(
   } finally {
     await migrator.destroy();
   }
-}
-
-/** CPU time (user + system) the process has used, in ms. */
-export function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return Math.round((user + system) / 1000);
-}
-
-/** Resolves once every `runtime.readiness` check passes (polled: they are cheap in-process reads). */
-async function whenOwnWorkReady(runtime: ServiceRuntime): Promise<void> {
-  const pending = () => Object.values(runtime.readiness ?? {}).some((notReady) => notReady() !== null);
-  while (pending()) await new Promise((resolve) => setTimeout(resolve, 20).unref());
 }
 
 /** The consumer group (and inbox consumer name) of a service. */

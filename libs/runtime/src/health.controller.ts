@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Public } from '@alerta-rosa/auth';
 import { OutboxRelay } from '@alerta-rosa/messaging';
 import { DeadLetterSummary, deadLetterSummary } from './health/dead-letters.summary';
-import { DependencyProbes, DependencyReport, ProbeResult } from './health/dependency.probes';
+import { DependencyProbes, DependencyReport } from './health/dependency.probes';
 import { ConsumerStatus, SERVICE_RUNTIME, ServiceRuntime } from './service-runtime';
 
 /** Public: probes carry no token (a service with the global AuthGuard still answers /health). */
@@ -64,29 +64,23 @@ export class HealthController {
   }
 
   /**
-   * Readiness: 200 only while PostgreSQL, Kafka and (where the service uses it) Redis answer, and the
-   * service's own work is running (`ServiceRuntime.readiness`: dissemination's queue workers);
-   * 503 otherwise, naming what is not.
+   * Readiness: 200 only while PostgreSQL, Kafka and (where the service uses it) Redis answer;
+   * 503 otherwise, naming the dependency that does not.
    */
   @Get('ready')
   async ready(@Res({ passthrough: true }) res: Response): Promise<{
     status: 'ready' | 'not_ready';
     service: string;
-    checks: DependencyReport & Record<string, ProbeResult | undefined>;
+    checks: DependencyReport;
     consumer: ConsumerStatus | null;
   }> {
-    const dependencies = await this.probes.check();
-    const own: Record<string, ProbeResult> = {};
-    for (const [name, notReady] of Object.entries(this.runtime.readiness ?? {})) {
-      const reason = notReady();
-      own[name] = reason === null ? { ok: true, latencyMs: 0 } : { ok: false, latencyMs: 0, error: reason };
-    }
-    const ok = DependencyProbes.allOk(dependencies) && Object.values(own).every((r) => r.ok);
+    const checks = await this.probes.check();
+    const ok = DependencyProbes.allOk(checks);
     res.status(ok ? 200 : 503);
     return {
       status: ok ? 'ready' : 'not_ready',
       service: this.runtime.name,
-      checks: { ...dependencies, ...own },
+      checks,
       consumer: this.runtime.consumerStatus?.() ?? null,
     };
   }

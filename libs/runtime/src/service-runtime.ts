@@ -13,16 +13,6 @@ export interface ServiceRuntime<C extends BaseConfig = BaseConfig> {
   kafka: Kafka;
   /** Set once the service consumes Kafka: what its consumer is doing now (for /health). */
   consumerStatus?: () => ConsumerStatus;
-  /**
-   * The service's own work that must be running before it is ready (GET /health/ready), by name: each
-   * returns null while it is, or why it is not (dissemination: its queue workers still connecting).
-   */
-  readiness?: Record<string, () => string | null>;
-  /**
-   * Work that need not delay readiness (warm-ups: loading a renderer, modules the first job needs):
-   * run once the service listens and every `readiness` check passes.
-   */
-  afterReady?: (() => unknown)[];
   /** The process's Prometheus registry (GET /metrics); created by bootstrap or by RuntimeModule. */
   metrics?: ServiceMetrics;
 }

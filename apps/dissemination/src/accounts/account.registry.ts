@@ -208,9 +208,9 @@ export class AccountRegistry {
 
   /**
    * Start-up housekeeping: import credentials from ACCOUNT_CREDENTIALS_FILE for accounts that have none,
-   * and re-encrypt credentials still under an older key (key rotation). Returns the accounts after it.
+   * and re-encrypt credentials still under an older key (key rotation).
    */
-  async prepare(): Promise<{ imported: number; reencrypted: number; accounts: AccountRow[] }> {
+  async prepare(): Promise<{ imported: number; reencrypted: number }> {
     let imported = 0;
     let reencrypted = 0;
     const file = this.runtime.config.ACCOUNT_CREDENTIALS_FILE;
@@ -233,7 +233,6 @@ export class AccountRegistry {
       );
       reencrypted++;
     }
-    // The registry as it now is (read again only if this changed it).
-    return { imported, reencrypted, accounts: imported || reencrypted ? await this.list() : accounts };
+    return { imported, reencrypted };
   }
 }

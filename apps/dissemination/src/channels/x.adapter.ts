@@ -1,17 +1,13 @@
 import { createHash } from 'crypto';
 import * as http from 'http';
 import * as https from 'https';
-import type { ApiRequestError, ApiResponseError, ITwitterApiClientPlugin, TwitterApi } from 'twitter-api-v2';
-
-/** twitter-api-v2 is loaded with the first X client, not at start-up (fewer modules before ready). */
-function twitterApi(): typeof import('twitter-api-v2') {
-  return require('twitter-api-v2') as typeof import('twitter-api-v2');
-}
-
-/** Loads the X client library ahead of the first post (a warm-up once the service is ready). */
-export function loadXClient(): void {
-  twitterApi();
-}
+import {
+  ApiPartialResponseError,
+  ApiRequestError,
+  ApiResponseError,
+  ITwitterApiClientPlugin,
+  TwitterApi,
+} from 'twitter-api-v2';
 import {
   ChannelAccount,
   ChannelAdapter,
@@ -225,7 +221,7 @@ export class XAdapter implements ChannelAdapter {
     let client = this.clients.get(key);
     if (!client) {
       for (const k of this.clients.keys()) if (k.startsWith(`${account.id}:`)) this.clients.delete(k);
-      client = new (twitterApi().TwitterApi)(
+      client = new TwitterApi(
         {
           appKey: c.consumerKey,
           appSecret: c.consumerSecret,
@@ -251,7 +247,6 @@ async function guard<T>(step: 'safe' | 'create', call: () => Promise<T>, notFoun
     return await call();
   } catch (err) {
     if (err instanceof ChannelError) throw err;
-    const { ApiPartialResponseError, ApiRequestError, ApiResponseError } = twitterApi();
     if (err instanceof ApiResponseError) {
       if (err.code === 429) {
         const reset = err.rateLimit?.reset;

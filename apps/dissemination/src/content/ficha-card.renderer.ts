@@ -1,26 +1,18 @@
 import { PublicFicha } from '@alerta-rosa/contracts';
 import { createHash } from 'crypto';
 import { availableParallelism } from 'os';
-import type Sharp from 'sharp';
+import sharp from 'sharp';
 import { ContactPhone, formatLastSeen } from './post.templates';
-
-let sharpModule: typeof Sharp | undefined;
-/** sharp (libvips) is loaded by the warm-up after the service is ready, or by the first card. */
-const sharp = ((...args: unknown[]) => {
-  if (!sharpModule) {
-    sharpModule = require('sharp') as typeof Sharp;
-    // libvips runs on one thread by default on glibc Linux (against memory fragmentation); a card is
-    // rendered rarely and every millisecond of it delays the first post, so it may use every core.
-    sharpModule.concurrency(availableParallelism());
-  }
-  return (sharpModule as (...a: unknown[]) => ReturnType<typeof Sharp>)(...args);
-}) as typeof Sharp;
 
 const W = 1000;
 const H = 1250;
 const PINK = '#E6007E';
 /** Where her photo goes on the card: inside a 6 px pink frame, the frame from (67, 267) to (493, 793). */
 const PHOTO = { left: 73, top: 273, width: 414, height: 514 };
+
+// sharp runs libvips on one thread by default on glibc Linux (against memory fragmentation); a card is
+// rendered rarely and every millisecond of it delays the first post, so it may use every core.
+sharp.concurrency(availableParallelism());
 
 export interface CardInput {
   folio: string;
@@ -84,7 +76,7 @@ export function cardKey(input: CardInput): string {
 
 /**
  * The ficha as an image card: pink frame, photo when the family consented (ficha.photoUrl), name, age,
- * last seen, folio and contact numbers. SVG rendered by sharp (librsvg), her photo laid in, to a JPEG.
+ * last seen, folio and contact numbers. SVG rendered by sharp (librsvg) to a palette PNG.
  *
  * A card is rendered once per version of the ficha (keyed by what it is made from: folio, ficha and
  * numbers), photo fetched and resized once: the 30 posts of a version — and their retries — share it,

@@ -1,14 +1,5 @@
 import { AlertOutcome, Platform, PublicFicha, PublicationKind } from '@alerta-rosa/contracts';
-import type TwitterText from 'twitter-text';
-
-let twitterTextModule: typeof TwitterText | undefined;
-/**
- * twitter-text (with its core-js polyfills, some 240 files) is loaded when a text is first measured,
- * not at start-up, where it cost about 0.1 s of CPU before the queues were served.
- */
-function twitterText(): typeof TwitterText {
-  return (twitterTextModule ??= require('twitter-text') as typeof TwitterText);
-}
+import twitterText from 'twitter-text';
 
 export interface ContactPhone {
   label: string;
@@ -53,7 +44,7 @@ export function formatLastSeenShort(iso: string): string {
 }
 
 export function weightedLength(text: string): number {
-  return twitterText().parseTweet(text).weightedLength;
+  return twitterText.parseTweet(text).weightedLength;
 }
 
 /** Spanish post text per platform and kind. X texts are shortened until they fit 280 weighted characters. */
@@ -68,7 +59,7 @@ export function renderPostText(ctx: PostContext): string {
     { long: false, withPlace: false, nameMax: 18, compact: true },
   ]) {
     const text = compose(ctx, variant);
-    if (twitterText().parseTweet(text).valid && weightedLength(text) <= X_MAX_WEIGHTED_LENGTH) return text;
+    if (twitterText.parseTweet(text).valid && weightedLength(text) <= X_MAX_WEIGHTED_LENGTH) return text;
   }
   throw new Error(`post text for ${ctx.folio} does not fit ${X_MAX_WEIGHTED_LENGTH} weighted characters`);
 }

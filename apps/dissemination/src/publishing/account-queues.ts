@@ -69,19 +69,10 @@ export function jitteredBackoff(
  * The per-account queues and their workers. Each worker runs with the account's own rate limit; the
  * posts worker with the account's concurrency, the withdrawals worker with WITHDRAWAL_CONCURRENCY.
  * `sync` starts and restarts (policy changed) workers as the registry changes.
- *
- * Every queue and worker shares one ioredis connection for its commands (BullMQ leaves a connection it
- * was given open, and keeps its Lua commands defined once on it); each worker duplicates it for its own
- * blocking fetch, as BullMQ requires. 60 workers thus hold 61 connections instead of 121, and a start
- * pays for half the connection handshakes and command definitions.
  */
 export class AccountQueues {
   private readonly accounts = new Map<string, AccountLanes>();
   private readonly connection: IORedis;
-  /** Workers started whose connections are not ready yet. */
-  private readonly starting = new Map<Worker<PublishingJob>, Promise<void>>();
-  /** Syncs run one after the other (start-up, the sweep and the admin API may ask at once). */
-  private syncing: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -93,20 +84,8 @@ export class AccountQueues {
     this.connection = createRedisConnection(config);
   }
 
-  /**
-   * Follows the registry: queues for new accounts, workers (re)started for new accounts and changed
-   * policies, every changed account at once. Workers connect in the background: `notServing` and
-   * `serving` tell when they all work their queues (a Redis away at start does not hold the start).
-   */
-  sync(accounts: AccountRow[]): Promise<void> {
-    const run = this.syncing.then(() => this.syncNow(accounts));
-    this.syncing = run.catch(() => undefined);
-    return run;
-  }
-
-  private async syncNow(accounts: AccountRow[]): Promise<void> {
+  async sync(accounts: AccountRow[]): Promise<void> {
     if (this.closed) return;
-    const changed: { a: AccountRow; entry: AccountLanes; policy: string }[] = [];
     for (const a of accounts) {
       const policy = `${a.rate_limit_max}:${a.rate_limit_duration_ms}:${a.concurrency}`;
       let entry = this.accounts.get(a.id);
@@ -116,46 +95,19 @@ export class AccountQueues {
           queue: new Queue<PublishingJob>(QUEUE_NAME[kind](a.id), {
             connection: this.connection,
             prefix: this.config.QUEUE_PREFIX,
-            // A queue only adds and reads jobs: the Redis version matters to the workers' blocking
-            // connections, which check it (one INFO fewer per queue at start).
-            skipVersionCheck: true,
           }),
           worker: null,
         });
-        entry = { lanes: { posts: lane('posts'), withdrawals: lane('withdrawals') }, policy: '' };
+        entry = { lanes: { posts: lane('posts'), withdrawals: lane('withdrawals') }, policy };
         this.accounts.set(a.id, entry);
       }
-      changed.push({ a, entry, policy });
+      const lanes = Object.entries(entry.lanes) as [LaneKind, Lane][];
+      await Promise.all(lanes.map(([, lane]) => lane.worker?.close()));
+      // Disabled accounts keep their workers: their pending posts are cancelled by them, and withdrawals
+      // of posts they already made must still run.
+      for (const [kind, lane] of lanes) lane.worker = this.runWorkers ? this.startWorker(a, kind) : null;
+      entry.policy = policy;
     }
-    await Promise.all(
-      changed.map(async ({ a, entry, policy }) => {
-        const lanes = Object.entries(entry.lanes) as [LaneKind, Lane][];
-        await Promise.all(lanes.map(([, lane]) => lane.worker && this.closeWorker(lane.worker)));
-        // Disabled accounts keep their workers: their pending posts are cancelled by them, and
-        // withdrawals of posts they already made must still run.
-        for (const [kind, lane] of lanes)
-          lane.worker = this.runWorkers && !this.closed ? this.startWorker(a, kind) : null;
-        entry.policy = policy;
-      }),
-    );
-  }
-
-  /** Resolves once every worker started so far has its connections ready (never rejects). */
-  async serving(): Promise<void> {
-    while (this.starting.size && !this.closed) await Promise.all(this.starting.values());
-  }
-
-  /**
-   * Null once every worker started is serving its queue; otherwise how many are still connecting
-   * (readiness: the service is not ready before its queues are worked).
-   */
-  notServing(): string | null {
-    return this.starting.size ? `${this.starting.size} queue workers connecting` : null;
-  }
-
-  private async closeWorker(worker: Worker<PublishingJob>): Promise<void> {
-    this.starting.delete(worker);
-    await worker.close();
   }
 
   private startWorker(a: AccountRow, kind: LaneKind): Worker<PublishingJob> {
@@ -164,7 +116,7 @@ export class AccountQueues {
       QUEUE_NAME[kind](a.id),
       (job, token) => this.handler(job, token, worker),
       {
-        connection: this.connection,
+        connection: createRedisConnection(c),
         prefix: c.QUEUE_PREFIX,
         concurrency: kind === 'posts' ? a.concurrency : c.WITHDRAWAL_CONCURRENCY,
         limiter: { max: a.rate_limit_max, duration: a.rate_limit_duration_ms },
@@ -182,17 +134,6 @@ export class AccountQueues {
             ),
         },
       },
-    );
-    this.starting.set(
-      worker,
-      worker.waitUntilReady().then(
-        () => void this.starting.delete(worker),
-        (err: Error) => {
-          // Closed before it was ready (closeWorker forgot it already), or its connection failed for good.
-          if (this.starting.delete(worker) && !this.closed)
-            this.logger.error({ accountId: a.id, kind, err: err.message }, 'worker failed to start');
-        },
-      ),
     );
     worker.on('error', (err) =>
       this.logger.warn({ accountId: a.id, kind, err: err.message }, 'worker error'),
@@ -255,7 +196,6 @@ export class AccountQueues {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.starting.clear();
     const lanes = [...this.accounts.values()].flatMap((e) => Object.values(e.lanes));
     await Promise.all(lanes.map((l) => l.worker?.close()));
     await Promise.all(lanes.map((l) => l.queue.close()));

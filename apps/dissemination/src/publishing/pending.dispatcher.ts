@@ -1,5 +1,5 @@
 import { CommittedWorkLoop } from '@alerta-rosa/messaging';
-import { SERVICE_RUNTIME, ServiceRuntime, cpuMs } from '@alerta-rosa/runtime';
+import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AccountRegistry } from '../accounts/account.registry';
@@ -49,8 +49,6 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       runtime.logger.child({ component: 'queues' }),
       (job, token, worker) => publishing.run(job, token, worker),
     );
-    // Not ready (GET /health/ready) before every account's workers work their queues.
-    runtime.readiness = { ...runtime.readiness, queues: () => this.queues.notServing() };
     this.pool = new Pool({
       connectionString: this.config.DATABASE_URL,
       max: 2,
@@ -68,26 +66,14 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const at = () => Math.round(performance.now());
-    const startupMs: Record<string, number> = { start: at() };
-    const { imported, reencrypted, accounts } = await this.registry.prepare();
-    if (imported || reencrypted) this.logger.info({ imported, reencrypted }, 'account credentials prepared');
-    startupMs.accounts = at();
+    const prepared = await this.registry.prepare();
+    if (prepared.imported || prepared.reencrypted) this.logger.info(prepared, 'account credentials prepared');
+    const accounts = await this.registry.list();
     const unusable = accounts.filter((a) => a.enabled && !a.credentials_ciphertext).map((a) => a.id);
     if (unusable.length)
       this.logger.warn({ accounts: unusable }, 'enabled accounts without credentials get no posts');
-    // Every worker at once; they connect while the first pass hands over what a crash left unqueued.
     await this.queues.sync(accounts);
-    startupMs.workersStarted = at();
-    void this.queues.serving().then(() => {
-      startupMs.queuesServing = at();
-      this.logger.info(
-        { accounts: accounts.length, workers: 2 * accounts.length, startupMs, cpuMs: cpuMs() },
-        'account queues serving',
-      );
-    });
     await this.loop.start();
-    startupMs.firstPass = at();
   }
 
   async onApplicationShutdown(): Promise<void> {

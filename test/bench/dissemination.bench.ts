@@ -16,18 +16,19 @@
  */
 import { randomBytes } from 'crypto';
 import { loadavg } from 'os';
-import sharp from 'sharp';
 import { ChannelAccount, ChannelAdapter } from '../../apps/dissemination/src/channels/channel.adapter';
 import { FacebookAdapter } from '../../apps/dissemination/src/channels/facebook.adapter';
 import { WebhookAdapter } from '../../apps/dissemination/src/channels/webhook.adapter';
 import { XAdapter } from '../../apps/dissemination/src/channels/x.adapter';
 import { FichaCardRenderer } from '../../apps/dissemination/src/content/ficha-card.renderer';
+import { phonePhoto } from '../support/images';
 import { uploadPhoto } from '../support/intake';
 import { TestStack, minimalFicha, sleep, waitFor } from '../support/stack';
 import {
   ACCOUNTS,
   SandboxPost,
   bearer,
+  fanOutProgress,
   sandboxPosts,
   setLatency,
   startDisseminationStack,
@@ -52,34 +53,6 @@ const pct = (xs: number[], p: number) => {
 };
 const lastAt = (posts: SandboxPost[], field: 'createdAt' | 'deletedAt') =>
   Math.max(...posts.map((p) => Date.parse(p[field]!)));
-
-/** A phone photo: 4000×3000, noisy (sensor grain, so it compresses like a real one), EXIF of a camera. */
-async function phonePhoto(seed: number): Promise<Buffer> {
-  const [w, h] = [4000, 3000];
-  const raw = Buffer.alloc(w * h * 3);
-  const noise = randomBytes(raw.length);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 3;
-      raw[i] = Math.min(255, ((x * 200) / w + seed * 40 + (noise[i] >> 2)) | 0);
-      raw[i + 1] = Math.min(255, ((y * 180) / h + (noise[i + 1] >> 2)) | 0);
-      raw[i + 2] = Math.min(255, (120 + (noise[i + 2] >> 2)) | 0);
-    }
-  const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
-    .jpeg({ quality: 88 })
-    .withExif({
-      IFD0: { Make: 'Telefono', Model: 'Camara trasera', DateTime: '2026:11:30 18:04:11' },
-      IFD3: {
-        GPSLatitudeRef: 'N',
-        GPSLatitude: '17/1 3/1 30/1',
-        GPSLongitudeRef: 'W',
-        GPSLongitude: '96/1 43/1 0/1',
-      },
-    })
-    .toBuffer();
-  if (jpeg.length < 3e6 || jpeg.length > 6e6) throw new Error(`phone photo of ${jpeg.length} bytes`);
-  return jpeg;
-}
 
 interface Line {
   name: string;
@@ -258,7 +231,11 @@ async function main(): Promise<void> {
               marker: tag,
               idempotencyKey: `${tag}-${a.id}`,
             },
-            { beforeCreate: async () => undefined, onRemoteId: async () => undefined },
+            {
+              beforeCreate: async () => undefined,
+              onRemoteId: async () => undefined,
+              refused: async () => undefined,
+            },
           ),
         })),
       );
@@ -316,12 +293,7 @@ async function main(): Promise<void> {
         const res = await stack.http('intake', 'POST', `/api/v1/alerts/${id}/activate`);
         await waitFor(
           async () => {
-            const [s] = await stack.query<{ posted: number; in_flight: number }>(
-              `SELECT count(*) FILTER (WHERE status = 'posted')::int AS posted,
-                      count(*) FILTER (WHERE status = 'pending' AND claim_expires_at > clock_timestamp())::int AS in_flight
-                 FROM dissemination.publications WHERE alert_id = $1`,
-              [id],
-            );
+            const s = await fanOutProgress(stack, id);
             return s.in_flight > 0 && s.posted < 30;
           },
           { timeoutMs: 30_000, intervalMs: 5, what: 'sends in flight' },

@@ -6,6 +6,7 @@ import {
   ACCOUNTS,
   bearer,
   sandboxFor,
+  fanOutProgress,
   livePostsByAccount,
   resetSandboxFaults,
   sandboxPosts,
@@ -183,13 +184,8 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
       const alert = await activate({ age: 33 });
       await waitFor(
         async () => {
-          const [s] = await stack.query<{ posted: number; in_flight: number }>(
-            `SELECT count(*) FILTER (WHERE status = 'posted')::int AS posted,
-                    count(*) FILTER (WHERE status = 'pending' AND claim_expires_at > clock_timestamp())::int AS in_flight
-               FROM dissemination.publications WHERE alert_id = $1`,
-            [alert.id],
-          );
-          return s && s.in_flight >= 10 && s.posted < 30;
+          const s = await fanOutProgress(stack, alert.id);
+          return s.in_flight >= 10 && s.posted < 30;
         },
         { timeoutMs: 20_000, intervalMs: 20, what: 'sends in flight' },
       );

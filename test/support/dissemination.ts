@@ -192,3 +192,17 @@ export function token(role: Role, sub = `test-${role}`): string {
 export function bearer(role: Role): Record<string, string> {
   return { authorization: `Bearer ${token(role)}` };
 }
+
+/** An alert's activation fan-out right now: posts made, and sends in flight (claimed under a live lease). */
+export async function fanOutProgress(
+  stack: TestStack,
+  alertId: string,
+): Promise<{ posted: number; in_flight: number }> {
+  const [s] = await stack.query<{ posted: number; in_flight: number }>(
+    `SELECT count(*) FILTER (WHERE status = 'posted')::int AS posted,
+            count(*) FILTER (WHERE status = 'pending' AND claim_expires_at > clock_timestamp())::int AS in_flight
+       FROM dissemination.publications WHERE alert_id = $1`,
+    [alertId],
+  );
+  return s;
+}

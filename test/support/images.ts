@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import sharp from 'sharp';
 import { deflateSync } from 'zlib';
 
@@ -26,18 +27,47 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 const solid = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: { r: 214, g: 51, b: 132 } } });
 
+/** GPS coordinates a phone writes into EXIF (Oaxaca de Juárez). */
+const OAXACA_GPS = {
+  GPSLatitudeRef: 'N',
+  GPSLatitude: '17/1 3/1 30/1',
+  GPSLongitudeRef: 'W',
+  GPSLongitude: '96/1 43/1 0/1',
+};
+
+/**
+ * A phone photo: 4000×3000, noisy (sensor grain, so it compresses like a real one: 3–6 MB), EXIF of a
+ * camera with GPS. `seed` varies its colours.
+ */
+export async function phonePhoto(seed: number): Promise<Buffer> {
+  const [w, h] = [4000, 3000];
+  const raw = Buffer.alloc(w * h * 3);
+  const noise = randomBytes(raw.length);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      raw[i] = Math.min(255, ((x * 200) / w + seed * 40 + (noise[i] >> 2)) | 0);
+      raw[i + 1] = Math.min(255, ((y * 180) / h + (noise[i + 1] >> 2)) | 0);
+      raw[i + 2] = Math.min(255, (120 + (noise[i + 2] >> 2)) | 0);
+    }
+  const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 88 })
+    .withExif({
+      IFD0: { Make: 'Telefono', Model: 'Camara trasera', DateTime: '2026:11:30 18:04:11' },
+      IFD3: OAXACA_GPS,
+    })
+    .toBuffer();
+  if (jpeg.length < 3e6 || jpeg.length > 6e6) throw new Error(`phone photo of ${jpeg.length} bytes`);
+  return jpeg;
+}
+
 /** A camera-like JPEG: EXIF with make/model and GPS coordinates (Oaxaca de Juárez). */
 export function jpegWithGps(width = 1600, height = 1200): Promise<Buffer> {
   return solid(width, height)
     .jpeg({ quality: 90 })
     .withExif({
       IFD0: { Make: 'CamaraDePrueba', Model: 'AR-1', Copyright: 'familia' },
-      IFD3: {
-        GPSLatitudeRef: 'N',
-        GPSLatitude: '17/1 3/1 30/1',
-        GPSLongitudeRef: 'W',
-        GPSLongitude: '96/1 43/1 0/1',
-      },
+      IFD3: OAXACA_GPS,
     })
     .toBuffer();
 }

@@ -49,6 +49,7 @@ function hooks(ids: string[] = [], calls: string[] = []) {
   return {
     beforeCreate: async () => void calls.push('beforeCreate'),
     onRemoteId: async (id: string) => void ids.push(id),
+    refused: async () => void calls.push('refused'),
   };
 }
 const lookup = (marker: string, idempotencyKey = 'k') => ({ marker, idempotencyKey });
@@ -133,7 +134,7 @@ describe('channel adapters against the sandboxes', () => {
       hooks([], calls),
     );
     expect(sb.stats.mediaUploads).toEqual({ 'ssp-x': 1, 'ssp-x-2': 1, 'other-app-x': 1 });
-    expect(calls).toEqual(['beforeCreate', 'beforeCreate']);
+    expect(calls).toEqual(['beforeCreate', 'refused', 'beforeCreate']);
     expect(sb.posts.filter((p) => p.text.includes('Folio S (v2)'))).toHaveLength(1);
   });
 
@@ -243,6 +244,7 @@ describe('channel adapters against the sandboxes', () => {
           throw new Error('lease lost');
         },
         onRemoteId: async () => undefined,
+        refused: async () => undefined,
       },
     );
     await expect(refused).rejects.toThrow('lease lost');

@@ -54,6 +54,12 @@ export interface PostHooks {
   beforeCreate(): Promise<void>;
   /** As soon as the platform has answered with the new post's id (before any follow-up step). */
   onRemoteId(id: string): Promise<void>;
+  /**
+   * The create request was refused outright (nothing was posted) and the adapter will send it once
+   * more, otherwise: the send that `beforeCreate` recorded is cleared, so that it may be called again.
+   * If it throws, nothing more is sent.
+   */
+  refused(): Promise<void>;
 }
 
 /**

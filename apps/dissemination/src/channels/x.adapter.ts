@@ -73,6 +73,7 @@ export class XAdapter implements ChannelAdapter {
   private readonly clients = new Map<string, TwitterApi>();
   /** Media uploaded by this process, by upload (see mediaFor). */
   private readonly media = new Map<string, UploadedMedia>();
+  private uploads = 0;
   private readonly agent: http.Agent;
 
   constructor(private readonly options: XAdapterOptions) {
@@ -102,6 +103,7 @@ export class XAdapter implements ChannelAdapter {
       // owners changed): the post was refused outright, so it is sent once more with its own upload.
       if (!(media?.shared && err instanceof BadContentError)) throw err;
       this.forget(media.key);
+      await hooks.refused();
       const own = await this.uploadFor(account, req.image!, []);
       await hooks.beforeCreate();
       created = await tweet(own);
@@ -149,7 +151,7 @@ export class XAdapter implements ChannelAdapter {
       .filter((a) => a.id !== account.id && a.credentials.consumerKey === app && a.credentials.userId)
       .map((a) => a.credentials.userId)
       .slice(0, 100); // X takes at most 100 additional owners
-    const key = `${account.id}:${digest}:${now}:${Math.random()}`;
+    const key = String(++this.uploads);
     const mediaId = this.uploadFor(account, image, owners);
     this.media.set(key, {
       app,

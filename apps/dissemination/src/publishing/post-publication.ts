@@ -122,7 +122,10 @@ export class PostPublication {
     }
   }
 
-  /** Claim tokens whose publication an outcome settled (posted, «may exist», failed, cancelled). */
+  /**
+   * Claim tokens whose publication an outcome settled and committed (posted, «may exist», failed,
+   * cancelled): the claim is cleared, so the lease needs no release.
+   */
   private readonly settledUnder = new Set<string>();
 
   private async claimed(pub: LoadedPublication, token: string, job: Job<PublishingJob>): Promise<Outcome> {
@@ -179,6 +182,11 @@ export class PostPublication {
           sendStarted = true;
         },
         onRemoteId: (remoteId) => this.repo.recordRemoteId(id, token, remoteId),
+        refused: async () => {
+          if (!(await this.repo.clearSend(id, token))) throw new NotSent();
+          pub.send_started_at = null;
+          sendStarted = false;
+        },
       });
       await this.posted(pub, token, remote, [], false, log);
       log.info({ remoteId: remote.remoteId, attempts: pub.attempts }, 'posted');
@@ -356,17 +364,21 @@ export class PostPublication {
     recovered: boolean,
     log: Logger,
   ): Promise<Outcome> {
-    await this.repo.transaction(async (m) => {
+    const settled = await this.repo.transaction(async (m) => {
       const row = await this.repo.markPosted(m, pub.id, token, remote, others, recovered);
-      if (!row) return log.warn('outcome not recorded: the publication is no longer under this lease');
-      this.settledUnder.add(token);
+      if (!row) {
+        log.warn('outcome not recorded: the publication is no longer under this lease');
+        return false;
+      }
       pub.attempts = row.attempts;
       await this.outbox.append(m, TOPICS.publications, [
         succeededEvent(pub, { remoteId: row.remote_id, url: remote.url }, row.posted_at, recovered),
       ]);
       // To be withdrawn (alert deactivated or photo changed meanwhile): make sure the withdrawal runs.
       if (row.retract && pub.with_image) await this.repo.reopenWithdrawal(m, pub);
+      return true;
     });
+    if (settled) this.settledUnder.add(token);
   }
 
   private async mayExist(
@@ -375,14 +387,15 @@ export class PostPublication {
     reason: string,
     log: Logger,
   ): Promise<Outcome> {
-    await this.repo.transaction(async (m) => {
+    const settled = await this.repo.transaction(async (m) => {
       const row = await this.repo.markMayExist(m, pub.id, token, reason);
-      if (!row) return;
-      this.settledUnder.add(token);
+      if (!row) return false;
       pub.attempts = row.attempts;
       await this.outbox.append(m, TOPICS.publications, [mayExistEvent(pub, reason, row.may_exist_since)]);
       if (row.retract && pub.with_image) await this.repo.reopenWithdrawal(m, pub);
+      return true;
     });
+    if (settled) this.settledUnder.add(token);
     log.warn({ reason }, 'publication may exist; treated as existing');
   }
 
@@ -396,12 +409,14 @@ export class PostPublication {
     const failed = await this.repo.transaction(async (m) => {
       const row = await this.repo.fail(m, pub.id, token, reason, error);
       if (!row) return false;
-      this.settledUnder.add(token);
       pub.attempts = row.attempts;
       await this.outbox.append(m, TOPICS.publications, [failedEvent(pub, reason, error)]);
       return true;
     });
-    if (failed) log.warn({ reason }, 'publication failed');
+    if (failed) {
+      this.settledUnder.add(token);
+      log.warn({ reason }, 'publication failed');
+    }
   }
 
   private async cancel(pub: LoadedPublication, token: string, why: string): Promise<Outcome> {

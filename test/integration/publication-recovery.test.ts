@@ -247,31 +247,46 @@ describe('posts that may exist (timelines that lag, answers dropped after commit
   }, 180_000);
 
   it('a withdrawal waiting on a send in flight counts its attempts, reports the straggler, and completes once that send has settled with nothing left up', async () => {
-    // Five X calls of 2 s each: c4-x's post is still being sent when the alert is deactivated.
-    await setFaults(stack, 'c4-x', { latencyMs: 2_000 });
-    const alert = await activate(29);
-    await waitForPosts(stack, marker(alert.folio, 1), 29);
-    expect((await sandboxPosts(stack, marker(alert.folio, 1))).some((p) => p.accountId === 'c4-x')).toBe(
-      false,
-    );
-    await deactivate(alert.id);
-    const delayed = await stack.timelineWhere(
-      alert.id,
-      (e) => e.some((x) => x.type === 'PublicationWithdrawalDelayed' && x.details.accountId === 'c4-x'),
-      60_000,
-    );
-    const report = delayed.entries.find(
-      (e: any) => e.type === 'PublicationWithdrawalDelayed' && e.details.accountId === 'c4-x',
-    );
-    expect(report.details.attempts).toBeGreaterThanOrEqual(3);
-    expect(report.details.error).toContain('in flight');
-    await withdrawalCompleted(alert.id);
-    // The send either never went out (the withdrawal came first) or landed and was deleted.
-    const c4 = (await sandboxPosts(stack, marker(alert.folio, 1))).filter((p) => p.accountId === 'c4-x');
-    expect(c4.filter((p) => !p.deletedAt)).toEqual([]);
-    expect(['cancelled', 'posted']).toContain(await statusOf(alert.id, 'c4-x'));
-    expect(await livePhotoPosts(alert.folio)).toEqual([]);
-  }, 120_000);
+    // One X account answers in 8 s (the X media is uploaded once for the app by c4-x, the first X
+    // account, so ssp-x's post is a single call): its post is still being sent when the alert is
+    // deactivated, long enough for several withdrawal attempts to find it in flight. The channel
+    // timeout and the lease are raised for this test so that the slow call is not cut short.
+    const slow = 'ssp-x';
+    await stack.service('dissemination').stop();
+    await stack.start('dissemination', {
+      ...env,
+      CHANNEL_TIMEOUT_MS: '20000',
+      PUBLICATION_LEASE_MS: '30000',
+    });
+    try {
+      await setFaults(stack, slow, { latencyMs: 8_000 });
+      const alert = await activate(29);
+      await waitForPosts(stack, marker(alert.folio, 1), 29);
+      expect((await sandboxPosts(stack, marker(alert.folio, 1))).some((p) => p.accountId === slow)).toBe(
+        false,
+      );
+      await deactivate(alert.id);
+      const delayed = await stack.timelineWhere(
+        alert.id,
+        (e) => e.some((x) => x.type === 'PublicationWithdrawalDelayed' && x.details.accountId === slow),
+        60_000,
+      );
+      const report = delayed.entries.find(
+        (e: any) => e.type === 'PublicationWithdrawalDelayed' && e.details.accountId === slow,
+      );
+      expect(report.details.attempts).toBeGreaterThanOrEqual(3);
+      expect(report.details.error).toContain('in flight');
+      await withdrawalCompleted(alert.id);
+      // The send either never went out (the withdrawal came first) or landed and was deleted.
+      const mine = (await sandboxPosts(stack, marker(alert.folio, 1))).filter((p) => p.accountId === slow);
+      expect(mine.filter((p) => !p.deletedAt)).toEqual([]);
+      expect(['cancelled', 'posted']).toContain(await statusOf(alert.id, slow));
+      expect(await livePhotoPosts(alert.folio)).toEqual([]);
+    } finally {
+      await stack.service('dissemination').stop();
+      await stack.start('dissemination', env);
+    }
+  }, 150_000);
 
   it('posts exactly once per account when BullMQ locks lapse mid-send (the process pauses) and a second process takes the same jobs', async () => {
     // Two dissemination processes on the same queues, locks of 1 s checked every 0.5 s, platforms slow

@@ -77,6 +77,32 @@ describe('console (headless Chromium, real stack)', () => {
     await smtp?.stop();
   });
 
+  /** Waits for `count` tiles in `state`; on timeout says what every tile showed (and the API said). */
+  async function waitForTiles(page: Page, state: string, count: number, id: string): Promise<void> {
+    try {
+      await page.waitForFunction(
+        ([s, n]) => document.querySelectorAll(`.tile[data-state="${s}"]`).length === n,
+        [state, count] as const,
+        { timeout: LONG },
+      );
+    } catch (err) {
+      const shown: string[] = await page.evaluate(() =>
+        [...document.querySelectorAll('.tile')].map((t: any) => `${t.dataset.account}:${t.dataset.state}`),
+      );
+      const api = await stack.http(
+        'gateway',
+        'GET',
+        `/api/v1/alerts/${id}/publications`,
+        undefined,
+        stack.bearer('operadora'),
+      );
+      const served = (api.body?.publications ?? []).map((p: any) => `${p.accountId}:${p.status}`);
+      throw new Error(
+        `${(err as Error).message}\nthe page showed: ${shown.join(' ')}\nthe API serves: ${served.join(' ')}`,
+      );
+    }
+  }
+
   async function expectAccessible(page: Page, screen: string) {
     const violations = await seriousViolations(page);
     expect({ screen, violations }).toEqual({ screen, violations: [] });
@@ -133,13 +159,7 @@ describe('console (headless Chromium, real stack)', () => {
     alertId = new URL(operator.url()).pathname.split('/').pop()!;
     await operator.evaluate(() => (window.__notReloaded = true));
 
-    await operator.waitForFunction(
-      () => document.querySelectorAll('.tile[data-state="posted"]').length === 30,
-      undefined,
-      {
-        timeout: LONG,
-      },
-    );
+    await waitForTiles(operator, 'posted', 30, alertId);
     await operator.waitForFunction(
       () => document.querySelectorAll('.task[data-area]').length >= 6,
       undefined,
@@ -199,13 +219,7 @@ describe('console (headless Chromium, real stack)', () => {
       await operator.getByRole('alertdialog').waitFor();
       await expectAccessible(operator, 'deactivation confirmation');
       await operator.getByRole('button', { name: 'Confirmar desactivación' }).click();
-      await operator.waitForFunction(
-        () => document.querySelectorAll('.tile[data-state="withdrawn"]').length === 30,
-        undefined,
-        {
-          timeout: LONG,
-        },
-      );
+      await waitForTiles(operator, 'withdrawn', 30, alertId);
       await operator.waitForFunction(
         () => document.querySelectorAll('.task[data-state="cancelled"]').length >= 6,
         undefined,
@@ -249,13 +263,7 @@ describe('console (headless Chromium, real stack)', () => {
       const tile = operator.locator('.tile[data-account="ssp-fb"][data-state="failed"]');
       await tile.waitFor({ timeout: LONG });
       expect(await tile.locator('.tile-reason').textContent()).toContain('credenciales revocadas');
-      await operator.waitForFunction(
-        () => document.querySelectorAll('.tile[data-state="posted"]').length === 29,
-        undefined,
-        {
-          timeout: LONG,
-        },
-      );
+      await waitForTiles(operator, 'posted', 29, created.body.id);
       await resetSandboxFaults(stack);
     },
     LONG + 60_000,

@@ -1,38 +1,66 @@
-import { QueryKey, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useRef } from 'react';
+import { QueryClient, QueryKey, useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
 
 /**
- * Refetches a query because an event says it changed. Events come in bursts (30 publications within a
- * second): a refetch already running is not cancelled (that would starve under a burst) but followed
- * by one more when it ends, so the last answer is always newer than the last event.
+ * Refetches a query because an event says it changed, so that the answer the page ends with is always
+ * newer than the last event. Events come in bursts (30 publications within a second): a refetch already
+ * running is not cancelled (that would starve under a burst) but followed by one more when it ends.
+ *
+ * A fetch this coalescer did not start (the page's first load, which TanStack Query joins rather than
+ * repeats even with `cancelRefetch`) may have left before the event: it is waited for and then followed
+ * by a fetch of our own. Without that, a page opened while its alert was being posted kept the answer of
+ * its first load (accounts «pendiente») even though every event had arrived.
+ *
+ * One coalescer per QueryClient, shared by every component: two components refetching the same key
+ * coalesce too.
  */
-export function useCoalescedRefetch(): (key: QueryKey) => Promise<void> {
-  const qc = useQueryClient();
-  const state = useRef(new Map<string, { running: Promise<void> | null; dirty: boolean }>());
-  return useCallback(
-    (key: QueryKey) => {
-      const k = JSON.stringify(key);
-      let s = state.current.get(k);
-      if (!s) state.current.set(k, (s = { running: null, dirty: false }));
-      const entry = s;
-      if (entry.running) {
-        entry.dirty = true;
-        return entry.running;
-      }
-      const run = async (): Promise<void> => {
+export class RefetchCoalescer {
+  private readonly state = new Map<string, { running: Promise<void> | null; dirty: boolean }>();
+
+  constructor(private readonly qc: QueryClient) {}
+
+  refetch(key: QueryKey): Promise<void> {
+    const k = JSON.stringify(key);
+    let entry = this.state.get(k);
+    if (!entry) this.state.set(k, (entry = { running: null, dirty: false }));
+    if (entry.running) {
+      entry.dirty = true;
+      return entry.running;
+    }
+    const e = entry;
+    const run = async (): Promise<void> => {
+      try {
         do {
-          entry.dirty = false;
-          await qc
+          e.dirty = false;
+          // A fetch under way that we did not start began before we were asked: it counts as a pass
+          // only once it has ended, and one of our own follows it.
+          const joined = this.qc.getQueryState(key)?.fetchStatus === 'fetching';
+          await this.qc
             .refetchQueries({ queryKey: key, exact: true }, { cancelRefetch: false })
             .catch(() => undefined);
-        } while (entry.dirty);
-        entry.running = null;
-      };
-      entry.running = run();
-      return entry.running;
-    },
-    [qc],
-  );
+          if (joined) e.dirty = true;
+        } while (e.dirty);
+      } finally {
+        e.running = null;
+      }
+    };
+    e.running = run();
+    return e.running;
+  }
+}
+
+const coalescers = new WeakMap<QueryClient, RefetchCoalescer>();
+
+export function coalescerOf(qc: QueryClient): RefetchCoalescer {
+  let c = coalescers.get(qc);
+  if (!c) coalescers.set(qc, (c = new RefetchCoalescer(qc)));
+  return c;
+}
+
+/** `refetch(key)` through the QueryClient's shared coalescer (see RefetchCoalescer). */
+export function useCoalescedRefetch(): (key: QueryKey) => Promise<void> {
+  const qc = useQueryClient();
+  return useCallback((key: QueryKey) => coalescerOf(qc).refetch(key), [qc]);
 }
 
 /**
@@ -46,16 +74,15 @@ export function useRefetchUntil(): (
   tries?: number,
 ) => Promise<boolean> {
   const qc = useQueryClient();
-  const refetch = useCoalescedRefetch();
   return useCallback(
     async (key, done, tries = 7) => {
       for (let attempt = 0; attempt < tries; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, 150 * 2 ** attempt));
-        await refetch(key);
+        await coalescerOf(qc).refetch(key);
         if (done(qc.getQueryData(key))) return true;
       }
       return false;
     },
-    [qc, refetch],
+    [qc],
   );
 }

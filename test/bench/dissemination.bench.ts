@@ -15,7 +15,8 @@
  * Run: npm run bench:dissemination
  */
 import { randomBytes } from 'crypto';
-import { loadavg } from 'os';
+import { readFileSync, readdirSync } from 'fs';
+import { cpus, loadavg } from 'os';
 import { ChannelAccount, ChannelAdapter } from '../../apps/dissemination/src/channels/channel.adapter';
 import { FacebookAdapter } from '../../apps/dissemination/src/channels/facebook.adapter';
 import { WebhookAdapter } from '../../apps/dissemination/src/channels/webhook.adapter';
@@ -34,7 +35,8 @@ import {
   startDisseminationStack,
 } from '../support/dissemination';
 
-const LATENCIES = (process.env.BENCH_LATENCIES ?? '0,100').split(',').map(Number);
+// BENCH_LATENCIES= (empty) skips the latency cases (with BENCH_BURST=1: the burst alone).
+const LATENCIES = (process.env.BENCH_LATENCIES ?? '0,100').split(',').filter(Boolean).map(Number);
 const WARM_ALERTS = Number(process.env.BENCH_ALERTS ?? 20);
 const WITHDRAWALS = Number(process.env.BENCH_WITHDRAWALS ?? 10);
 const FLOOR_RUNS = Number(process.env.BENCH_FLOOR_RUNS ?? 10);
@@ -354,9 +356,59 @@ async function main(): Promise<void> {
   }
 }
 
-/** 50 simultaneous activations (no photo) → 1,500 posts drained, at 100 ms per call. */
+/** Busy CPU time (ms) of the whole machine and of each process group, from /proc. */
+function cpuSnapshot(names: Map<number, string>): { machine: number; groups: Map<string, number> } {
+  const tick = 10; // USER_HZ is 100 on Linux
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const n = fields.map(Number);
+  const machine = (n.reduce((a, b) => a + b, 0) - n[3] - n[4]) * tick;
+  const groups = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(rest[11]) + Number(rest[12])) * tick; // utime + stime
+    const label = names.get(Number(pid)) ?? (comm === 'node' ? 'other node' : comm.replace(/[^a-z-]/gi, ''));
+    groups.set(label, (groups.get(label) ?? 0) + ms);
+  }
+  return { machine, groups };
+}
+
+/**
+ * 50 simultaneous activations (no photo) → 1,500 posts drained, at 100 ms per call, next to the bound
+ * the rate limits and call chains set (each account's 50 posts: rate windows, and posts in flight ×
+ * one call each), with the CPU the machine and each process spent on it.
+ */
 async function burst(stack: TestStack): Promise<void> {
-  await setLatency(stack, 100);
+  const LATENCY = 100;
+  const PER_ACCOUNT = 50;
+  await setLatency(stack, LATENCY);
+  const bound = Math.max(
+    (Math.ceil(PER_ACCOUNT / POLICY.max) - 1) * POLICY.durationMs + LATENCY,
+    Math.ceil(PER_ACCOUNT / POLICY.concurrency) * LATENCY,
+  );
+  const names = new Map<number, string>();
+  for (const n of [
+    'intake',
+    'dissemination',
+    'tracker',
+    'x-sandbox',
+    'facebook-sandbox',
+    'partner-sandbox',
+  ]) {
+    try {
+      names.set(stack.service(n as never).child.pid!, n);
+    } catch {
+      // not started in this stack
+    }
+  }
+  console.log(`\nload average before the burst: ${loadLine()}`);
+  const before = cpuSnapshot(names);
   const t0 = Date.now();
   const res = await Promise.all(
     Array.from({ length: 50 }, (_, i) =>
@@ -374,11 +426,30 @@ async function burst(stack: TestStack): Promise<void> {
       )[0].n >= 1_500,
     { timeoutMs: 600_000, intervalMs: 100, what: '1,500 posts' },
   );
-  const [row] = await stack.query<{ ms: number }>(
-    `SELECT extract(epoch FROM max(posted_at))*1000 - $2 AS ms FROM dissemination.publications WHERE alert_id = ANY($1)`,
+  const after = cpuSnapshot(names);
+  const [row] = await stack.query<{ ms: number; first_ms: number; last_row_ms: number }>(
+    `SELECT extract(epoch FROM max(posted_at))*1000 - $2 AS ms, extract(epoch FROM min(created_at))*1000 - $2 AS first_ms,
+            extract(epoch FROM max(created_at))*1000 - $2 AS last_row_ms
+       FROM dissemination.publications WHERE alert_id = ANY($1)`,
     [ids, t0],
   );
-  console.log(`\n[burst] 50 simultaneous activations → 1,500 posts drained in ${Math.round(row.ms)} ms`);
+  const wall = Date.now() - t0;
+  const busy = after.machine - before.machine;
+  const cores = cpus().length;
+  console.log(
+    `[burst] 50 simultaneous activations → 1,500 posts drained in ${Math.round(row.ms)} ms ` +
+      `(bound ${bound} ms: ×${(row.ms / bound).toFixed(1)}, aim ≤ ×1.1: ${row.ms <= bound * 1.1 ? 'met' : 'not met'}); ` +
+      `publication rows written ${Math.round(row.first_ms)}–${Math.round(row.last_row_ms)} ms after the first request`,
+  );
+  const spent = [...after.groups.entries()]
+    .map(([k, v]) => [k, v - (before.groups.get(k) ?? 0)] as const)
+    .filter(([, v]) => v >= 100)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(
+    `[burst] CPU: machine busy ${(busy / 1000).toFixed(1)} s of ${((wall * cores) / 1000).toFixed(1)} s on ${cores} cores ` +
+      `(${((100 * busy) / (wall * cores)).toFixed(0)} %), ${(busy / 1500).toFixed(1)} ms per post; by process: ` +
+      spent.map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', '),
+  );
 }
 
 main().then(

@@ -34,7 +34,30 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
   });
 
   afterEach(async () => {
-    if (stack) await resetSandboxFaults(stack);
+    if (!stack) return;
+    await resetSandboxFaults(stack);
+    // Each test starts from a quiet system: what the last one left in flight (the «LOCALIZADA» notices
+    // that follow a withdrawal, a post waiting out a rate limit) lands now, not on the next test's
+    // sandbox faults. A 401 there would mark the account revoked for the rest of the file.
+    await waitFor(
+      async () =>
+        (await stack.query(`SELECT 1 FROM dissemination.publications WHERE status = 'pending' LIMIT 1`))
+          .length === 0,
+      { timeoutMs: 90_000, what: 'the publications the test left pending to settle' },
+    );
+    // An account a test revoked gets its credentials back, so the next test starts from 30 working accounts.
+    const revoked = await stack.query<{ id: string }>(
+      `SELECT id FROM dissemination.accounts WHERE status <> 'ok'`,
+    );
+    for (const { id } of revoked) {
+      await stack.http(
+        'dissemination',
+        'PUT',
+        `/api/v1/accounts/${id}/credentials`,
+        { credentials: credentials[id] },
+        bearer('admin'),
+      );
+    }
   });
 
   afterAll(async () => {

@@ -60,12 +60,13 @@ export const disseminationConfigSchema = baseConfigSchema
     /**
      * Crash recovery: a dead worker's job is handed to a live one once its BullMQ lock lapses (renewed
      * every half of QUEUE_LOCK_DURATION_MS while the job runs) and a stalled check sees it
-     * (every QUEUE_STALLED_INTERVAL_MS): within lock + interval of the crash. A lock that lapses while
+     * (every QUEUE_STALLED_INTERVAL_MS; a job taken just before the crash is only seen by the second check
+     * of the restarted worker, hence the short interval): within lock + interval of the crash. A lock that lapses while
      * its job still runs (a stalled event loop) costs a second run, never a second send: the publication
      * lease below refuses it.
      */
     QUEUE_LOCK_DURATION_MS: ms(3_000, 1_000),
-    QUEUE_STALLED_INTERVAL_MS: ms(1_000, 500),
+    QUEUE_STALLED_INTERVAL_MS: ms(500, 500),
     /**
      * Lease on a publication while a job works on it (claim token in PostgreSQL, renewed every third
      * of it): a second claimant — e.g. a worker handed the job after a lapsed BullMQ lock — is refused

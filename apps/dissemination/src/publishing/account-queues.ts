@@ -138,6 +138,13 @@ export class AccountQueues {
     worker.on('error', (err) =>
       this.logger.warn({ accountId: a.id, kind, err: err.message }, 'worker error'),
     );
+    // A job whose worker died (or stalled past its lock) is handed back to the queue: worth knowing after a crash.
+    worker.on('stalled', (jobId) =>
+      this.logger.info(
+        { accountId: a.id, kind, jobId },
+        'stalled job taken back (its worker died or stalled)',
+      ),
+    );
     worker.on('failed', (job, err) =>
       this.logger.warn(
         { accountId: a.id, kind, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },

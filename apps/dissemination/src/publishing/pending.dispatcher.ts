@@ -1,3 +1,4 @@
+import { PublicFicha } from '@alerta-rosa/contracts';
 import { CommittedWorkLoop } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -7,6 +8,7 @@ import { DisseminationConfig } from '../dissemination.config';
 import { JobsOptions } from 'bullmq';
 import { AccountQueues, POST_BACKOFF, PublishingJob, WITHDRAW_BACKOFF } from './account-queues';
 import { PENDING_CHANNEL } from './fan-out.service';
+import { PublicationMedia } from './publication-media';
 import { PublishingService } from './publishing.service';
 import { Pool } from 'pg';
 
@@ -39,6 +41,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly registry: AccountRegistry,
+    private readonly media: PublicationMedia,
     publishing: PublishingService,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<DisseminationConfig>,
   ) {
@@ -72,8 +75,33 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     const unusable = accounts.filter((a) => a.enabled && !a.credentials_ciphertext).map((a) => a.id);
     if (unusable.length)
       this.logger.warn({ accounts: unusable }, 'enabled accounts without credentials get no posts');
+    // Cards (and X uploads) of the versions still to be posted start before the workers take their jobs.
+    void this.prepareMediaOfPending();
     await this.queues.sync(accounts);
     await this.loop.start();
+  }
+
+  /** The versions with photo posts still pending at start-up get their card ahead of their jobs. */
+  private async prepareMediaOfPending(): Promise<void> {
+    try {
+      const versions: { folio: string; ficha: PublicFicha }[] = await this.query(
+        `SELECT DISTINCT ON (p.alert_id, p.alert_version) al.folio, COALESCE(v.ficha, al.ficha) AS ficha
+           FROM dissemination.publications p
+           JOIN dissemination.alerts al ON al.alert_id = p.alert_id
+           LEFT JOIN dissemination.alert_versions v ON v.alert_id = p.alert_id AND v.version = p.alert_version
+          WHERE p.status = 'pending' AND p.with_image AND NOT p.retract AND al.status = 'active'
+            AND p.kind IN ('activation', 'update')
+          ORDER BY p.alert_id, p.alert_version DESC
+          LIMIT 16`,
+        [],
+      );
+      for (const v of versions) this.media.prepareFicha(v.folio, v.ficha);
+    } catch (err) {
+      this.logger.debug(
+        { err: (err as Error).message },
+        'pending media not prepared; the posts render their own',
+      );
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -71,6 +71,15 @@ export class PublicationMedia {
   prepare(event: Envelope): void {
     if (event.type !== ALERT_EVENT_TYPES.activated && event.type !== ALERT_EVENT_TYPES.updated) return;
     const { folio, ficha } = (event as Envelope<AlertActivated | AlertUpdated>).payload;
+    this.prepareFicha(folio, ficha);
+  }
+
+  /**
+   * The same head start for a version whose posts are still to be made when the process starts (a
+   * restart after a crash mid-fan-out): its card is rendered, and uploaded to X, while the dead
+   * process's jobs are being handed back. Not awaited; never throws.
+   */
+  prepareFicha(folio: string, ficha: PublicFicha): void {
     void this.prepareVersion(folio, ficha).catch((err: Error) =>
       this.logger.debug({ folio, err: err.message }, 'media head start failed; the posts upload their own'),
     );

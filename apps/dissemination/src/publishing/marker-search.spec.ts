@@ -24,7 +24,7 @@ describe('marker search after a send that may have posted', () => {
     ]);
     // Crash recovery within seconds: short locks and lease, the broker's minimum session timeout.
     expect([ok.QUEUE_LOCK_DURATION_MS, ok.QUEUE_STALLED_INTERVAL_MS, ok.CONSUMER_SESSION_TIMEOUT_MS]).toEqual(
-      [3_000, 1_000, 6_000],
+      [3_000, 500, 6_000],
     );
     for (const bad of [
       { MARKER_SEARCH_ATTEMPTS: '1' },
@@ -32,6 +32,7 @@ describe('marker search after a send that may have posted', () => {
       { MARKER_SEARCH_BACKOFF_MS: '5000', MARKER_SEARCH_BACKOFF_MAX_MS: '1000' },
       { PUBLICATION_LEASE_MS: '100' },
       { QUEUE_LOCK_DURATION_MS: '2000', QUEUE_STALLED_INTERVAL_MS: '3000' },
+      { QUEUE_STALLED_INTERVAL_MS: '100' },
       { CONSUMER_SESSION_TIMEOUT_MS: '3000' },
     ]) {
       expect({ bad, ok: disseminationConfigSchema.safeParse({ ...base, ...bad }).success }).toEqual({

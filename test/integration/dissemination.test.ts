@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { isCardPink, smallJpeg } from '../support/images';
 import { uploadPhoto } from '../support/intake';
@@ -443,6 +444,62 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     expect(live.size).toBe(0);
     expect(timeline.entries.filter((e: any) => e.type === 'AlertWithdrawalCompleted')).toHaveLength(1);
     expect(timeline.entries.filter((e: any) => e.type === 'PublicationWithdrawalDelayed')).toHaveLength(1);
+  });
+
+  it('policy changes made at once through the admin API leave exactly one worker on each lane, which posts at once under the new policy', async () => {
+    const ids = ACCOUNTS.slice(0, 6).map((a) => a.id);
+    // Every account has posted within its current rate window (15 min on X, an hour on Facebook).
+    const earlier = await activate({ age: 27 });
+    await waitForPosts(stack, marker(earlier.folio, 1), 30);
+    const before = new Map<string, Record<string, unknown>>();
+    for (const id of ids)
+      before.set(
+        id,
+        (await stack.http('dissemination', 'GET', `/api/v1/accounts/${id}`, undefined, bearer('admin'))).body
+          .rateLimit,
+      );
+    const queues = ids.flatMap((id) =>
+      [`account-${id}`, `account-${id}-withdrawals`].map(
+        (name) =>
+          new Queue(name, {
+            connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+            prefix: stack.topicPrefix,
+          }),
+      ),
+    );
+    try {
+      // Three rounds of changes to six accounts, all in flight together: each one restarts workers. The
+      // new window (one post a second) is already full under the old window's count: the change must
+      // start a window of its own, not wait out the old one.
+      const changes = [1, 2, 3].flatMap((concurrency) =>
+        ids.map((id) =>
+          stack.http(
+            'dissemination',
+            'PATCH',
+            `/api/v1/accounts/${id}`,
+            { rateLimit: { max: 1, durationMs: 1000, concurrency } },
+            bearer('admin'),
+          ),
+        ),
+      );
+      for (const res of await Promise.all(changes)) expect(res.status).toBe(200);
+      await sleep(1_000);
+      const counts = await Promise.all(queues.map(async (q) => [q.name, await q.getWorkersCount()]));
+      expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(queues.map((q) => [q.name, 1])));
+      const alert = await activate({ age: 28 });
+      await waitForPosts(stack, marker(alert.folio, 1), 30);
+      await expectOnePostPerAccount(alert.folio);
+    } finally {
+      await Promise.all(queues.map((q) => q.close()));
+      for (const id of ids)
+        await stack.http(
+          'dissemination',
+          'PATCH',
+          `/api/v1/accounts/${id}`,
+          { rateLimit: before.get(id) },
+          bearer('admin'),
+        );
+    }
   });
 
   it('posts nothing on an account the administrator disabled, and once it is re-enabled posts there the alerts still active and the next ones', async () => {

@@ -84,12 +84,26 @@ export class AccountQueues {
     this.connection = createRedisConnection(config);
   }
 
-  async sync(accounts: AccountRow[]): Promise<void> {
+  /**
+   * Follows the registry: queues for new accounts, workers (re)started for new accounts and changed
+   * policies. Syncs run one after the other: the start-up, the sweep and the admin API may ask at once,
+   * and two syncs interleaved would both replace the same worker and leave two running on one lane.
+   */
+  sync(accounts: AccountRow[]): Promise<void> {
+    const run = this.syncing.then(() => this.syncNow(accounts));
+    this.syncing = run.catch(() => undefined);
+    return run;
+  }
+
+  private syncing: Promise<void> = Promise.resolve();
+
+  private async syncNow(accounts: AccountRow[]): Promise<void> {
     if (this.closed) return;
     for (const a of accounts) {
       const policy = `${a.rate_limit_max}:${a.rate_limit_duration_ms}:${a.concurrency}`;
       let entry = this.accounts.get(a.id);
       if (entry && entry.policy === policy) continue;
+      const changed = !!entry;
       if (!entry) {
         const lane = (kind: LaneKind): Lane => ({
           queue: new Queue<PublishingJob>(QUEUE_NAME[kind](a.id), {
@@ -103,6 +117,11 @@ export class AccountQueues {
       }
       const lanes = Object.entries(entry.lanes) as [LaneKind, Lane][];
       await Promise.all(lanes.map(([, lane]) => lane.worker?.close()));
+      // BullMQ counts a queue's jobs in one key that expires with the window it was opened under: a
+      // window of the old policy (an hour for Facebook) whose count is already over a lower new maximum
+      // would hold the account's posts until it expired. A changed policy starts a window of its own (a
+      // platform that still limits answers 429, and the account waits for its reset as usual).
+      if (changed) await Promise.all(lanes.map(([, lane]) => lane.queue.removeRateLimitKey()));
       // Disabled accounts keep their workers: their pending posts are cancelled by them, and withdrawals
       // of posts they already made must still run.
       for (const [kind, lane] of lanes) lane.worker = this.runWorkers ? this.startWorker(a, kind) : null;
@@ -116,7 +135,10 @@ export class AccountQueues {
       QUEUE_NAME[kind](a.id),
       (job, token) => this.handler(job, token, worker),
       {
-        connection: createRedisConnection(c),
+        // The queues' connection, shared for commands (BullMQ leaves a connection it was given open and
+        // defines its Lua commands on it once); the worker duplicates it for its own blocking fetch. 60
+        // workers hold 61 connections instead of 121: half the handshakes and definitions at start.
+        connection: this.connection,
         prefix: c.QUEUE_PREFIX,
         concurrency: kind === 'posts' ? a.concurrency : c.WITHDRAWAL_CONCURRENCY,
         limiter: { max: a.rate_limit_max, duration: a.rate_limit_duration_ms },

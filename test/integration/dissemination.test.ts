@@ -10,6 +10,7 @@ import {
   fanOutProgress,
   livePostsByAccount,
   resetSandboxFaults,
+  restoreRevokedAccounts,
   sandboxPosts,
   SANDBOXES,
   sandboxStats,
@@ -46,19 +47,7 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
           .length === 0,
       { timeoutMs: 90_000, what: 'the publications the test left pending to settle' },
     );
-    // An account a test revoked gets its credentials back, so the next test starts from 30 working accounts.
-    const revoked = await stack.query<{ id: string }>(
-      `SELECT id FROM dissemination.accounts WHERE status <> 'ok'`,
-    );
-    for (const { id } of revoked) {
-      await stack.http(
-        'dissemination',
-        'PUT',
-        `/api/v1/accounts/${id}/credentials`,
-        { credentials: credentials[id] },
-        bearer('admin'),
-      );
-    }
+    await restoreRevokedAccounts(stack, credentials);
   });
 
   afterAll(async () => {

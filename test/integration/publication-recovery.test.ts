@@ -6,6 +6,7 @@ import {
   bearer,
   livePostsByAccount,
   resetSandboxFaults,
+  restoreRevokedAccounts,
   sandboxPosts,
   setFaults,
   setLatency,
@@ -48,19 +49,7 @@ describe('posts that may exist (timelines that lag, answers dropped after commit
   afterEach(async () => {
     if (!stack) return;
     await resetSandboxFaults(stack);
-    // An account a test revoked gets its credentials back, so the next test starts from 30 working accounts.
-    const revoked = await stack.query<{ id: string }>(
-      `SELECT id FROM dissemination.accounts WHERE status <> 'ok'`,
-    );
-    for (const { id } of revoked) {
-      await stack.http(
-        'dissemination',
-        'PUT',
-        `/api/v1/accounts/${id}/credentials`,
-        { credentials: credentials[id] },
-        bearer('admin'),
-      );
-    }
+    await restoreRevokedAccounts(stack, credentials);
   });
 
   afterAll(async () => {

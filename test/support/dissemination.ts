@@ -150,6 +150,28 @@ export async function setVisibilityLag(stack: TestStack, ms: number): Promise<vo
   for (const s of SANDBOXES) await stack.http(s, 'POST', '/_control/visibility', { visibleAfterMs: ms });
 }
 
+/**
+ * Accounts a test left marked revoked get their credentials back (the admin API's rotation), so the next
+ * test starts from 30 working accounts.
+ */
+export async function restoreRevokedAccounts(
+  stack: TestStack,
+  credentials: Record<string, Record<string, string>>,
+): Promise<void> {
+  const revoked = await stack.query<{ id: string }>(
+    `SELECT id FROM dissemination.accounts WHERE status <> 'ok'`,
+  );
+  for (const { id } of revoked) {
+    await stack.http(
+      'dissemination',
+      'PUT',
+      `/api/v1/accounts/${id}/credentials`,
+      { credentials: credentials[id] },
+      bearer('admin'),
+    );
+  }
+}
+
 export async function resetSandboxFaults(stack: TestStack): Promise<void> {
   for (const a of ACCOUNTS) {
     await setFaults(stack, a.id, {

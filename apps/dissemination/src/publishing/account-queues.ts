@@ -121,10 +121,21 @@ export class AccountQueues {
       // window of the old policy (an hour for Facebook) whose count is already over a lower new maximum
       // would hold the account's posts until it expired. A changed policy starts a window of its own (a
       // platform that still limits answers 429, and the account waits for its reset as usual).
-      if (changed) await Promise.all(lanes.map(([, lane]) => lane.queue.removeRateLimitKey()));
+      // Not resetting it (Redis away) must not leave the account without workers: they start anyway.
+      if (changed)
+        await Promise.all(
+          lanes.map(([kind, lane]) =>
+            lane.queue
+              .removeRateLimitKey()
+              .catch((err: Error) =>
+                this.logger.warn({ accountId: a.id, kind, err: err.message }, 'rate window not reset'),
+              ),
+          ),
+        );
       // Disabled accounts keep their workers: their pending posts are cancelled by them, and withdrawals
       // of posts they already made must still run.
-      for (const [kind, lane] of lanes) lane.worker = this.runWorkers ? this.startWorker(a, kind) : null;
+      for (const [kind, lane] of lanes)
+        lane.worker = this.runWorkers && !this.closed ? this.startWorker(a, kind) : null;
       entry.policy = policy;
     }
   }
@@ -225,6 +236,7 @@ export class AccountQueues {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.syncing; // a sync under way starts no worker once closed; its closes finish first
     const lanes = [...this.accounts.values()].flatMap((e) => Object.values(e.lanes));
     await Promise.all(lanes.map((l) => l.worker?.close()));
     await Promise.all(lanes.map((l) => l.queue.close()));

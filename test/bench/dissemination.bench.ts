@@ -100,7 +100,8 @@ async function main(): Promise<void> {
         DATABASE_POOL_SIZE: '30',
         SWEEP_INTERVAL_MS: '10000',
         REENQUEUE_AFTER_MS: '120000',
-        LOG_LEVEL: 'info',
+        // BENCH_LOG_LEVEL=debug: the hand-over and each event's handling in the service's log.
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
         ...(process.env.BENCH_PROF_DIR
           ? { NODE_ARGS_FOR_BENCH: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROF_DIR}` }
           : {}),
@@ -180,6 +181,16 @@ async function main(): Promise<void> {
         (p) => p.hasImage && alerts.some((a) => p.text.includes(`Folio ${a.folio} `)),
       );
       if (posts.some((p) => !p.deletedAt)) throw new Error('photo posts left after the withdrawal');
+      if (alerts.length > 1) {
+        // Where the time goes when several alerts are withdrawn at once: each alert's first and last deletion.
+        const spans = alerts.map((a) => {
+          const ts = posts
+            .filter((p) => p.text.includes(`Folio ${a.folio} `))
+            .map((p) => Date.parse(p.deletedAt!) - t0);
+          return `${Math.min(...ts)}–${Math.max(...ts)}`;
+        });
+        console.log(`  (${alerts.length} together: deletions of each alert at ${spans.join(', ')} ms)`);
+      }
       return lastAt(posts, 'deletedAt') - t0;
     };
 
@@ -408,6 +419,8 @@ async function burst(stack: TestStack): Promise<void> {
     }
   }
   console.log(`\nload average before the burst: ${loadLine()}`);
+  const dbBefore = await dbActivity(stack);
+  const kafkaBefore = await topicOffsets(stack);
   const before = cpuSnapshot(names);
   const t0 = Date.now();
   const res = await Promise.all(
@@ -427,6 +440,8 @@ async function burst(stack: TestStack): Promise<void> {
     { timeoutMs: 600_000, intervalMs: 100, what: '1,500 posts' },
   );
   const after = cpuSnapshot(names);
+  const dbAfter = await dbActivity(stack);
+  const kafkaAfter = await topicOffsets(stack);
   const [row] = await stack.query<{ ms: number; first_ms: number; last_row_ms: number }>(
     `SELECT extract(epoch FROM max(posted_at))*1000 - $2 AS ms, extract(epoch FROM min(created_at))*1000 - $2 AS first_ms,
             extract(epoch FROM max(created_at))*1000 - $2 AS last_row_ms
@@ -450,6 +465,40 @@ async function burst(stack: TestStack): Promise<void> {
       `(${((100 * busy) / (wall * cores)).toFixed(0)} %), ${(busy / 1500).toFixed(1)} ms per post; by process: ` +
       spent.map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', '),
   );
+  const db = Object.entries(dbAfter).map(([k, v]) => `${k} ${((v - dbBefore[k]) / 1500).toFixed(1)}`);
+  const topics = [...kafkaAfter]
+    .map(([t, n]) => [t, n - (kafkaBefore.get(t) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => `${t.slice(stack.topicPrefix.length + 1)} ${n}`);
+  console.log(
+    `[burst] PostgreSQL per post (the stack's database): ${db.join(', ')}; Kafka messages: ${topics.join(', ')}`,
+  );
+}
+
+/** Commits and rows written in the stack's database so far (pg_stat_database). */
+async function dbActivity(stack: TestStack): Promise<Record<string, number>> {
+  await stack.query(`SELECT pg_stat_clear_snapshot()`);
+  const [row] = await stack.query<Record<string, string>>(
+    `SELECT xact_commit AS commits, tup_inserted AS inserted, tup_updated AS updated, tup_deleted AS deleted
+       FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
+}
+
+/** Messages written so far to each of the stack's topics. */
+async function topicOffsets(stack: TestStack): Promise<Map<string, number>> {
+  return stack.admin(async (admin) => {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${stack.topicPrefix}.`));
+    const out = new Map<string, number>();
+    for (const t of topics) {
+      const parts = await admin.fetchTopicOffsets(t);
+      out.set(
+        t,
+        parts.reduce((a, p) => a + Number(p.high), 0),
+      );
+    }
+    return out;
+  });
 }
 
 main().then(

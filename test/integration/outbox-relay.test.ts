@@ -1,5 +1,6 @@
 import { Envelope, TOPICS, createEnvelope, newId, physicalTopic } from '@alerta-rosa/contracts';
 import {
+  CommitNotifier,
   OutboxRelay,
   OutboxWriter,
   createMessagingTables,
@@ -78,6 +79,7 @@ describe('outbox relay on real PostgreSQL and Kafka', () => {
   let stack: TestStack;
   let db: DataSource;
   let writer: OutboxWriter;
+  let notifier: CommitNotifier;
   const logger = createLogger('relay-probe', 'silent');
   const relays: OutboxRelay[] = [];
   const seen: { alertId: string; n: number; eventId: string }[] = [];
@@ -109,14 +111,16 @@ describe('outbox relay on real PostgreSQL and Kafka', () => {
 
   beforeAll(async () => {
     stack = await TestStack.create();
-    db = new DataSource({ type: 'postgres', url: stack.databaseUrl, poolSize: 4 });
+    // Six at once in the lanes test: five open transactions and the look at pg_stat_activity.
+    db = new DataSource({ type: 'postgres', url: stack.databaseUrl, poolSize: 8 });
     await db.initialize();
     await db.query(`CREATE SCHEMA ${SCHEMA}`);
     const runner = db.createQueryRunner();
     await createMessagingTables(runner, SCHEMA);
     await upgradeMessagingTablesV2(runner, SCHEMA);
     await runner.release();
-    writer = new OutboxWriter(SCHEMA, stack.topicPrefix);
+    notifier = new CommitNotifier({ databaseUrl: stack.databaseUrl, logger });
+    writer = new OutboxWriter(SCHEMA, stack.topicPrefix, notifier);
     await ensureTopics(stack.kafka, { prefix: stack.topicPrefix, partitions: 3, replicationFactor: 1 });
     const consumer = stack.kafka.consumer({ groupId: `${stack.topicPrefix}-reader` });
     await consumer.connect();
@@ -136,6 +140,7 @@ describe('outbox relay on real PostgreSQL and Kafka', () => {
     proxy.silent = false;
     await Promise.all(relays.map((r) => r.stop()));
     await proxy.stop();
+    await notifier?.close();
     await db?.destroy();
     await stack?.teardown();
   });
@@ -251,6 +256,64 @@ describe('outbox relay on real PostgreSQL and Kafka', () => {
     await Promise.all([t1.release(), t2.release()]);
     await waitFor(async () => seen.filter((s) => s.alertId === alertId).length >= 2, { what: 'both events' });
     expect(seen.filter((s) => s.alertId === alertId).map((s) => s.n)).toEqual([21, 22]);
+    await stopAll();
+  });
+
+  it("commits one alert's events of different lanes side by side; a lane's events and the alert's own keep commit order", async () => {
+    const r = relay();
+    r.start();
+    const alertId = newId();
+    const open = async () => {
+      const t = db.createQueryRunner();
+      await t.connect();
+      const [{ pid }] = await t.query('SELECT pg_backend_pid() AS pid');
+      await t.startTransaction();
+      return { t, pid: pid as number };
+    };
+    const waiting = async (pid: number) => {
+      const [w] = await db.query(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [pid]);
+      return w?.wait_event_type === 'Lock';
+    };
+    // Lane «a» written first and left open.
+    const a1 = await open();
+    await writer.append(a1.t.manager, TOPICS.alerts, [event(alertId, 31)], { lane: 'a' });
+    // Another lane of the same alert does not wait for it: it commits and is published first.
+    const b = await open();
+    await writer.append(b.t.manager, TOPICS.alerts, [event(alertId, 32)], { lane: 'b' });
+    await b.t.commitTransaction();
+    await waitFor(async () => seen.some((s) => s.alertId === alertId && s.n === 32), {
+      what: "lane b's event published while lane a's transaction is open",
+    });
+    // The same lane waits for it, and so does an event of the alert itself.
+    const a2 = await open();
+    const a2Done = (async () => {
+      await writer.append(a2.t.manager, TOPICS.alerts, [event(alertId, 33)], { lane: 'a' });
+      await a2.t.commitTransaction();
+    })();
+    await waitFor(() => waiting(a2.pid), { what: "lane a's second transaction waiting" });
+    const whole = await open();
+    const wholeDone = (async () => {
+      await writer.append(whole.t.manager, TOPICS.alerts, [event(alertId, 34)]);
+      await whole.t.commitTransaction();
+    })();
+    await waitFor(() => waiting(whole.pid), { what: "the alert's own event waiting" });
+    // While the alert's own event waits, a new lane waits behind it (it is not overtaken).
+    const c = await open();
+    const cDone = (async () => {
+      await writer.append(c.t.manager, TOPICS.alerts, [event(alertId, 35)], { lane: 'c' });
+      await c.t.commitTransaction();
+    })();
+    await waitFor(() => waiting(c.pid), { what: 'lane c waiting behind the alert event' });
+    expect(seen.filter((s) => s.alertId === alertId).map((s) => s.n)).toEqual([32]);
+    await a1.t.commitTransaction();
+    await Promise.all([a2Done, wholeDone, cDone]);
+    await Promise.all([a1, b, a2, whole, c].map((x) => x.t.release()));
+    await waitFor(async () => seen.filter((s) => s.alertId === alertId).length >= 5, {
+      what: 'all five events',
+    });
+    // Lane a in its commit order; the alert's event after both of its events, and before lane c, which
+    // waited for it.
+    expect(seen.filter((s) => s.alertId === alertId).map((s) => s.n)).toEqual([32, 31, 33, 34, 35]);
     await stopAll();
   });
 

@@ -11,3 +11,4 @@ export * from './notify/committed-work.loop';
 export * from './dlq/dead-letter.redrive';
 export * from './errors/transient-error';
 export * from './retention/messaging.retention';
+export * from './notify/commit-notifier';

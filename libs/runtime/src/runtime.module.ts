@@ -1,5 +1,5 @@
 import { serviceDataSourceOptions } from '@alerta-rosa/database';
-import { OutboxRelay, OutboxWriter } from '@alerta-rosa/messaging';
+import { CommitNotifier, OutboxRelay, OutboxWriter } from '@alerta-rosa/messaging';
 import {
   BeforeApplicationShutdown,
   DynamicModule,
@@ -48,10 +48,12 @@ class OperationsLifecycle implements OnApplicationShutdown {
   constructor(
     private readonly kafka: KafkaOps,
     private readonly probes: DependencyProbes,
+    private readonly notifier: CommitNotifier,
   ) {}
   async onApplicationShutdown(): Promise<void> {
     await this.kafka.close();
     await this.probes.close();
+    await this.notifier.close();
   }
 }
 
@@ -73,6 +75,10 @@ export class RuntimeModule {
       runtime.name,
       runtime.config.METRICS_COLLECT_TIMEOUT_MS,
     ));
+    const notifier = new CommitNotifier({
+      databaseUrl: runtime.config.DATABASE_URL,
+      logger: runtime.logger.child({ component: 'commit-notifier' }),
+    });
     return {
       module: RuntimeModule,
       imports: [
@@ -91,13 +97,15 @@ export class RuntimeModule {
       controllers: [HealthController, MetricsController, DeadLetterController],
       providers: [
         { provide: SERVICE_RUNTIME, useValue: runtime },
+        { provide: CommitNotifier, useValue: notifier },
         {
           provide: OutboxWriter,
-          useValue: new OutboxWriter(runtime.schema, runtime.config.KAFKA_TOPIC_PREFIX),
+          useValue: new OutboxWriter(runtime.schema, runtime.config.KAFKA_TOPIC_PREFIX, notifier),
         },
         {
           provide: OutboxRelay,
           useValue: new OutboxRelay({
+            notifier,
             schema: runtime.schema,
             databaseUrl: runtime.config.DATABASE_URL,
             kafka: runtime.kafka,
@@ -130,6 +138,7 @@ export class RuntimeModule {
       ],
       exports: [
         SERVICE_RUNTIME,
+        CommitNotifier,
         OutboxWriter,
         OutboxRelay,
         TypeOrmModule,

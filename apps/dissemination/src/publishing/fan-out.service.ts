@@ -10,13 +10,13 @@ import {
   TOPICS,
   createEnvelope,
 } from '@alerta-rosa/contracts';
-import { OutboxWriter } from '@alerta-rosa/messaging';
+import { CommitNotifier, OutboxWriter } from '@alerta-rosa/messaging';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { updateReturning } from './sql';
 import { outcomeNeedsNotice, publicationMarker } from '../content/post.templates';
 
-/** Channel on which committed fan-outs wake the dispatcher (NOTIFY is delivered only on commit). */
+/** Channel on which committed fan-outs wake the dispatcher (after commit: CommitNotifier). */
 export const PENDING_CHANNEL = 'dissemination_pending';
 
 /**
@@ -26,7 +26,10 @@ export const PENDING_CHANNEL = 'dissemination_pending';
  */
 @Injectable()
 export class FanOutService {
-  constructor(private readonly outbox: OutboxWriter) {}
+  constructor(
+    private readonly outbox: OutboxWriter,
+    private readonly notifier: CommitNotifier,
+  ) {}
 
   async handle(m: EntityManager, event: Envelope): Promise<void> {
     switch (event.type) {
@@ -125,7 +128,7 @@ export class FanOutService {
        RETURNING account_id`,
       [e.alertId, accounts, e.eventId, e.correlationId],
     );
-    await m.query(`SELECT pg_notify($1, '')`, [PENDING_CHANNEL]);
+    this.notifier.afterCommit(m, PENDING_CHANNEL);
     return rows.map((r) => r.account_id);
   }
 
@@ -184,7 +187,7 @@ export class FanOutService {
         }),
       ]);
     }
-    await m.query(`SELECT pg_notify($1, '')`, [PENDING_CHANNEL]);
+    this.notifier.afterCommit(m, PENDING_CHANNEL);
   }
 
   private async createPublications(
@@ -195,17 +198,14 @@ export class FanOutService {
     kind: PublicationKind,
     withImage: boolean,
   ): Promise<void> {
-    // One round trip: a row per enabled account that has credentials (one without cannot post; the
-    // admin API shows it as hasCredentials: false), then the dispatcher's wake-up (sent on commit).
+    // One statement: a row per enabled account that has credentials (one without cannot post; the
+    // admin API shows it as hasCredentials: false); the dispatcher is woken once this commits.
     await m.query(
-      `WITH created AS (
-         INSERT INTO dissemination.publications
-           (id, alert_id, alert_version, account_id, kind, folio, marker, with_image, cause_event_id, correlation_id)
-         SELECT gen_random_uuid(), $1, $2, a.id, $3, $4, $5, $6, $7, $8
-           FROM dissemination.accounts a WHERE a.enabled AND a.credentials_ciphertext IS NOT NULL
-         ON CONFLICT ON CONSTRAINT publications_once_per_version DO NOTHING
-         RETURNING 1)
-       SELECT pg_notify($9, '') FROM (SELECT count(*) FROM created) c`,
+      `INSERT INTO dissemination.publications
+         (id, alert_id, alert_version, account_id, kind, folio, marker, with_image, cause_event_id, correlation_id)
+       SELECT gen_random_uuid(), $1, $2, a.id, $3, $4, $5, $6, $7, $8
+         FROM dissemination.accounts a WHERE a.enabled AND a.credentials_ciphertext IS NOT NULL
+       ON CONFLICT ON CONSTRAINT publications_once_per_version DO NOTHING`,
       [
         e.alertId,
         version,
@@ -215,8 +215,8 @@ export class FanOutService {
         withImage,
         e.eventId,
         e.correlationId,
-        PENDING_CHANNEL,
       ],
     );
+    this.notifier.afterCommit(m, PENDING_CHANNEL);
   }
 }

@@ -1,5 +1,5 @@
 import { PublicFicha } from '@alerta-rosa/contracts';
-import { CommittedWorkLoop } from '@alerta-rosa/messaging';
+import { CommitNotifier, CommittedWorkLoop } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -23,7 +23,8 @@ export function withdrawJobId(alertId: string, accountId: string): string {
 
 /**
  * Moves committed work into the account queues. Rows are written by the inbox transaction; this
- * enqueues them after commit (woken by NOTIFY, which PostgreSQL delivers only on commit), at start-up
+ * enqueues them after commit (woken once it has committed: at once in this process, by NOTIFY in the
+ * others), at start-up
  * (whatever a crash between commit and enqueue left behind), and periodically (a job that vanished or
  * finished without settling its row is enqueued again; the row's status makes re-running it harmless).
  */
@@ -43,6 +44,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly registry: AccountRegistry,
     private readonly media: PublicationMedia,
     publishing: PublishingService,
+    private readonly notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<DisseminationConfig>,
   ) {
     this.logger = runtime.logger.child({ component: 'dispatcher' });
@@ -78,8 +80,12 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     // Cards (and X uploads) of the versions still to be posted start before the workers take their jobs.
     void this.prepareMediaOfPending();
     await this.queues.sync(accounts);
+    // This process's commits wake the loop at once; other replicas' reach it by NOTIFY.
+    this.unsubscribe = this.notifier.onNotify(PENDING_CHANNEL, () => void this.loop.wake());
     await this.loop.start();
   }
+
+  private unsubscribe: (() => void) | null = null;
 
   /** The versions with photo posts still pending at start-up get their card ahead of their jobs. */
   private async prepareMediaOfPending(): Promise<void> {
@@ -105,6 +111,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
     await this.loop.stop();
     await this.queues.close();
     await this.pool.end();

@@ -371,9 +371,12 @@ export class PostPublication {
         return false;
       }
       pub.attempts = row.attempts;
-      await this.outbox.append(m, TOPICS.publications, [
-        succeededEvent(pub, { remoteId: row.remote_id, url: remote.url }, row.posted_at, recovered),
-      ]);
+      await this.outbox.append(
+        m,
+        TOPICS.publications,
+        [succeededEvent(pub, { remoteId: row.remote_id, url: remote.url }, row.posted_at, recovered)],
+        { lane: pub.account_id },
+      );
       // To be withdrawn (alert deactivated or photo changed meanwhile): make sure the withdrawal runs.
       if (row.retract && pub.with_image) await this.repo.reopenWithdrawal(m, pub);
       return true;
@@ -391,7 +394,9 @@ export class PostPublication {
       const row = await this.repo.markMayExist(m, pub.id, token, reason);
       if (!row) return false;
       pub.attempts = row.attempts;
-      await this.outbox.append(m, TOPICS.publications, [mayExistEvent(pub, reason, row.may_exist_since)]);
+      await this.outbox.append(m, TOPICS.publications, [mayExistEvent(pub, reason, row.may_exist_since)], {
+        lane: pub.account_id,
+      });
       if (row.retract && pub.with_image) await this.repo.reopenWithdrawal(m, pub);
       return true;
     });
@@ -410,7 +415,9 @@ export class PostPublication {
       const row = await this.repo.fail(m, pub.id, token, reason, error);
       if (!row) return false;
       pub.attempts = row.attempts;
-      await this.outbox.append(m, TOPICS.publications, [failedEvent(pub, reason, error)]);
+      await this.outbox.append(m, TOPICS.publications, [failedEvent(pub, reason, error)], {
+        lane: pub.account_id,
+      });
       return true;
     });
     if (failed) {

@@ -1,4 +1,5 @@
 import { AlertOutcome, PublicFicha } from '@alerta-rosa/contracts';
+import { CommitNotifier } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
@@ -50,6 +51,7 @@ const NOTHING_MAY_EXIST = `send_started_at IS NULL AND remote_id IS NULL AND oth
 export class PublicationRepository implements OnApplicationBootstrap {
   constructor(
     private readonly db: DataSource,
+    private readonly notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<DisseminationConfig>,
   ) {}
 
@@ -318,14 +320,14 @@ export class PublicationRepository implements OnApplicationBootstrap {
    * turned out to exist after the round had completed, or its send settled while the round waited on it
    * (the dispatcher, woken on commit, promotes the round's delayed job).
    */
-  async reopenWithdrawal(m: Db, pub: PublicationRow): Promise<void> {
+  async reopenWithdrawal(m: EntityManager, pub: PublicationRow): Promise<void> {
     await m.query(
       `INSERT INTO dissemination.withdrawals AS w (alert_id, account_id, cause_event_id, correlation_id)
        VALUES ($1, $2, $3, $4)
        ON CONFLICT (alert_id, account_id) DO UPDATE SET status = 'pending', completed_at = NULL, enqueued_at = NULL`,
       [pub.alert_id, pub.account_id, pub.cause_event_id, pub.correlation_id],
     );
-    await m.query(`SELECT pg_notify($1, '')`, [PENDING_CHANNEL]);
+    this.notifier.afterCommit(m, PENDING_CHANNEL);
   }
 
   async withdrawal(alertId: string, accountId: string): Promise<WithdrawalRow | undefined> {
@@ -384,26 +386,22 @@ export class PublicationRepository implements OnApplicationBootstrap {
   }
 
   /** Closes the account's round unless something to retract is still up or unsettled. */
-  async completeAccountRound(alertId: string, accountId: string, m: Db = this.db.manager): Promise<boolean> {
-    // On commit, the dispatcher is woken: the account's «LOCALIZADA» notice waited for this round.
-    const rows: { account_id: string }[] = await m.query(
-      `WITH done AS (
-         UPDATE dissemination.withdrawals w SET status = 'done', completed_at = clock_timestamp()
-          WHERE w.alert_id = $1 AND w.account_id = $2 AND w.status = 'pending'
-            AND NOT EXISTS (SELECT 1 FROM dissemination.publications p
-                             WHERE p.alert_id = w.alert_id AND p.account_id = w.account_id AND p.retract
-                               AND p.withdrawal_status = 'none' AND p.status IN ('pending', 'posted', 'may_exist'))
-          RETURNING w.account_id)
-       SELECT account_id, pg_notify($3, '') FROM done`,
-      [alertId, accountId, PENDING_CHANNEL],
+  async completeAccountRound(alertId: string, accountId: string): Promise<boolean> {
+    const rows = await updateReturning(
+      this.db.manager,
+      `UPDATE dissemination.withdrawals w SET status = 'done', completed_at = clock_timestamp()
+        WHERE w.alert_id = $1 AND w.account_id = $2 AND w.status = 'pending'
+          AND NOT EXISTS (SELECT 1 FROM dissemination.publications p
+                           WHERE p.alert_id = w.alert_id AND p.account_id = w.account_id AND p.retract
+                             AND p.withdrawal_status = 'none' AND p.status IN ('pending', 'posted', 'may_exist'))
+        RETURNING w.account_id`,
+      [alertId, accountId],
     );
+    // Committed: the dispatcher is woken, the account's «LOCALIZADA» notice waited for this round.
+    if (rows.length === 1) this.notifier.notify(PENDING_CHANNEL);
     return rows.length === 1;
   }
 
-  /**
-   * The deactivated alert's withdrawal is complete when no account's round is pending: returns the figures
-   * for AlertWithdrawalCompleted once (serialised by a row lock), or undefined.
-   */
   /** The deactivated alert's withdrawal is not recorded complete and no account's round is pending. */
   async alertWithdrawalDue(alertId: string): Promise<boolean> {
     const [row] = await this.db.query(
@@ -415,6 +413,11 @@ export class PublicationRepository implements OnApplicationBootstrap {
     return row.due === true;
   }
 
+  /**
+   * The deactivated alert's withdrawal is complete when no account's round is pending: returns the figures
+   * for AlertWithdrawalCompleted once (serialised by a row lock), undefined when it is not due or already
+   * recorded, 'busy' when another caller holds the lock (it is not waited for: the caller tries again).
+   */
   async completeAlertWithdrawal(
     m: Db,
     alertId: string,
@@ -427,13 +430,16 @@ export class PublicationRepository implements OnApplicationBootstrap {
         requestedAt: Date;
         completedAt: Date;
       }
+    | 'busy'
     | undefined
   > {
     const [aw] = await m.query(
-      `SELECT * FROM dissemination.alert_withdrawals WHERE alert_id = $1 FOR UPDATE`,
+      `SELECT * FROM dissemination.alert_withdrawals WHERE alert_id = $1 FOR UPDATE SKIP LOCKED`,
       [alertId],
     );
-    if (!aw || aw.completed_at) return undefined;
+    // Called once the request was seen open: no row now means another caller holds it.
+    if (!aw) return 'busy';
+    if (aw.completed_at) return undefined;
     const [left] = await m.query(
       `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*)::int AS accounts
          FROM dissemination.withdrawals WHERE alert_id = $1`,
@@ -464,7 +470,7 @@ export class PublicationRepository implements OnApplicationBootstrap {
 
   /** Counts a failed attempt; returns the count when it is the one that must be reported (once). */
   async recordWithdrawalFailure(
-    m: Db,
+    m: EntityManager,
     alertId: string,
     accountId: string,
     error: string,
@@ -478,7 +484,7 @@ export class PublicationRepository implements OnApplicationBootstrap {
     );
     // The first failure frees the account's «LOCALIZADA» notice, which waited for the round: wake the
     // dispatcher on commit.
-    if (r?.attempts === 1) await m.query(`SELECT pg_notify($1, '')`, [PENDING_CHANNEL]);
+    if (r?.attempts === 1) this.notifier.afterCommit(m, PENDING_CHANNEL);
     if (!r || r.delayed_reported_at || r.attempts < reportAfter) return undefined;
     await m.query(
       `UPDATE dissemination.withdrawals SET delayed_reported_at = clock_timestamp() WHERE alert_id = $1 AND account_id = $2`,

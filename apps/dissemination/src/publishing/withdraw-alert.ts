@@ -64,13 +64,14 @@ export class WithdrawAlert {
       if (inFlight) throw new TransientError(`${inFlight} send(s) still in flight on the account`);
       if (unresolved.length) throw new TransientError(unresolved.join('; '));
       if (nextLookup !== null) return new RunAgain(Math.max(100, nextLookup - Date.now()));
-      if (!(await this.complete(w, log))) return new RunAgain(500);
+      if (!(await this.repo.completeAccountRound(w.alert_id, w.account_id))) return new RunAgain(500);
     } catch (err) {
       if (err instanceof ChannelError && err.kind === 'rate_limited')
         throw new RateLimitSignal(rateLimitWait(err as RateLimitedError));
       await this.recordFailure(w, row, err, log);
       throw err;
     }
+    return this.completeAlertIfLast(w, log);
   }
 
   private async takeDown(
@@ -158,18 +159,31 @@ export class WithdrawAlert {
             true,
           );
           if (row)
-            await this.outbox.append(m, TOPICS.publications, [
-              succeededEvent(fresh, { remoteId: row.remote_id, url: fresh.remote_url }, row.posted_at, true),
-            ]);
+            await this.outbox.append(
+              m,
+              TOPICS.publications,
+              [
+                succeededEvent(
+                  fresh,
+                  { remoteId: row.remote_id, url: fresh.remote_url },
+                  row.posted_at,
+                  true,
+                ),
+              ],
+              { lane: fresh.account_id },
+            );
         });
       } else if (fresh.send_started_at) {
         const reason = 'withdrawn while its send was unresolved';
         await this.repo.transaction(async (m) => {
           const row = await this.repo.markMayExist(m, fresh.id, lease.token, reason);
           if (row)
-            await this.outbox.append(m, TOPICS.publications, [
-              mayExistEvent(fresh, reason, row.may_exist_since),
-            ]);
+            await this.outbox.append(
+              m,
+              TOPICS.publications,
+              [mayExistEvent(fresh, reason, row.may_exist_since)],
+              { lane: fresh.account_id },
+            );
         });
       } else {
         const why = fresh.alert_status === 'active' ? 'superseded' : 'alert_deactivated';
@@ -187,9 +201,12 @@ export class WithdrawAlert {
     await this.repo.transaction(async (m) => {
       const row = await this.repo.markWithdrawn(m, pub.id, remoteId);
       if (row)
-        await this.outbox.append(m, TOPICS.publications, [
-          withdrawnEvent(pub, row.remote_id, row.withdrawn_at),
-        ]);
+        await this.outbox.append(
+          m,
+          TOPICS.publications,
+          [withdrawnEvent(pub, row.remote_id, row.withdrawn_at)],
+          { lane: pub.account_id },
+        );
     });
     log.info({ publicationId: pub.id, version: pub.alert_version }, 'post withdrawn');
   }
@@ -198,18 +215,14 @@ export class WithdrawAlert {
     await this.repo.transaction(async (m) => {
       const row = await this.repo.markAbsent(m, pub.id);
       if (row)
-        await this.outbox.append(m, TOPICS.publications, [
-          confirmedAbsentEvent(pub, row.marker_misses, row.withdrawn_at),
-        ]);
+        await this.outbox.append(
+          m,
+          TOPICS.publications,
+          [confirmedAbsentEvent(pub, row.marker_misses, row.withdrawn_at)],
+          { lane: pub.account_id },
+        );
     });
     log.info({ publicationId: pub.id, lookups }, 'post that may have existed confirmed absent');
-  }
-
-  /** Closes the account's round; when it was the last pending one of a deactivated alert, reports it. */
-  private async complete(w: WithdrawalRow, log: Logger): Promise<boolean> {
-    if (!(await this.repo.completeAccountRound(w.alert_id, w.account_id))) return false;
-    await this.completeAlertIfLast(w, log);
-    return true;
   }
 
   /**
@@ -217,13 +230,18 @@ export class WithdrawAlert {
    * records (once, under the alert's row lock) that the withdrawal is complete. Checked after the
    * commit and without a lock, so the 30 rounds of an alert do not queue on its row (holding pool
    * connections while they wait): of two last rounds finishing together, the later check sees both
-   * committed; both may try, and the row lock lets one record it. A crash before the check leaves the
-   * job to run again, and a run of a round already done makes the check (run()).
+   * committed; both may try, and the row lock lets one record it. One that finds the row locked does not
+   * wait on it holding a connection (the last rounds of five alerts deactivated together, a dozen per
+   * alert, held the whole pool that way and the other alerts' deletions waited for connections): its job
+   * runs again shortly and checks once more, which also covers a holder that counted a round this one
+   * committed just before. A crash before the check leaves the job to run again, and a run of a round
+   * already done makes the check (run()).
    */
-  private async completeAlertIfLast(w: WithdrawalRow, log: Logger): Promise<void> {
+  private async completeAlertIfLast(w: WithdrawalRow, log: Logger): Promise<void | RunAgain> {
     if (!(await this.repo.alertWithdrawalDue(w.alert_id))) return;
-    await this.repo.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const done = await this.repo.completeAlertWithdrawal(m, w.alert_id);
+      if (done === 'busy') return new RunAgain(250);
       if (!done) return;
       await this.outbox.append(m, TOPICS.publications, [
         createEnvelope({

@@ -2,6 +2,7 @@ import { Kafka, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { isTransientInfrastructureError } from '../errors/transient-error';
+import { CommitNotifier } from '../notify/commit-notifier';
 import { outboxChannel } from './outbox.writer';
 
 export interface OutboxRelayOptions {
@@ -28,6 +29,8 @@ export interface OutboxRelayOptions {
   sessionIdleTimeoutMs?: number;
   /** A row whose topic the broker does not know is parked after it has waited this long. */
   unknownTopicGraceMs?: number;
+  /** This process's writers: their commits wake the relay at once, without a round trip to the database. */
+  notifier?: CommitNotifier;
 }
 
 /** Kafka errors that no retry can cure for that row: it is parked, and the rows behind it go on. */
@@ -99,15 +102,21 @@ export class OutboxRelay {
     return this.parkedSinceStart;
   }
 
+  private unsubscribe: (() => void) | null = null;
+
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.unsubscribe =
+      this.options.notifier?.onNotify(outboxChannel(this.options.schema), () => this.wakeUp()) ?? null;
     this.loopDone = this.loop();
   }
 
   /** Finishes the batch in flight, then releases the lock and connections. */
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     this.wakeUp();
     await this.loopDone;
     await this.producer?.disconnect().catch(() => undefined);

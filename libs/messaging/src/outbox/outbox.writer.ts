@@ -1,33 +1,55 @@
 import { Envelope, encodeEvent, physicalTopic } from '@alerta-rosa/contracts';
 import { EntityManager } from 'typeorm';
+import { CommitNotifier } from '../notify/commit-notifier';
 
 /**
  * Appends events to the service's outbox inside the caller's transaction: the state change and its
- * events commit together or not at all. A NOTIFY wakes the relay as soon as the transaction commits.
+ * events commit together or not at all. The relay is woken once the transaction has committed (this
+ * process's relay at once, the leader elsewhere by a NOTIFY sent after the commit: CommitNotifier).
  *
  * Order: the relay publishes in id order, and ids are drawn at insert time, not at commit. Two
  * transactions writing events of the same alert could commit in the other order and leave the service
  * reversed (e.g. a withdrawal's completion before a late post's success). So each transaction first
  * takes a per-alert lock (held to its commit) before drawing ids: for one alert, id order is commit
  * order. Call `append` as the transaction's last write, so the lock is held only for the commit.
+ *
+ * Lanes: events about one part of an alert that is independent of its other parts (one account's
+ * publication) may name that part as their lane. They take the alert's lock shared and the lane's
+ * exclusively: one lane's events stay in commit order among themselves and with the alert's own events
+ * (appended without a lane, which wait for every lane in flight and hold the others back), while
+ * different lanes' transactions commit side by side — the 30 accounts' outcomes of one alert are not
+ * made to commit one after the other. Events of two lanes may then leave in either order. A transaction
+ * appends either with a lane or without one (taking the alert's lock shared and then exclusively could
+ * deadlock with another transaction doing the same).
  */
 export class OutboxWriter {
   constructor(
     private readonly schema: string,
     private readonly topicPrefix: string,
+    private readonly notifier: CommitNotifier,
   ) {}
 
-  async append(manager: EntityManager, topic: string, events: Envelope[]): Promise<void> {
+  async append(
+    manager: EntityManager,
+    topic: string,
+    events: Envelope[],
+    options: { lane?: string } = {},
+  ): Promise<void> {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('OutboxWriter.append must run inside a transaction');
     }
     if (!events.length) return;
     const alertIds = [...new Set(events.map((e) => e.alertId))].sort();
     // One round trip: the per-alert advisory locks (in a fixed order, all of them taken before any row
-    // is written; held to commit, so one alert's rows commit in order), the rows, the relay's wake-up.
+    // is written; held to commit, so one alert's rows commit in order) and the rows.
+    const lock =
+      options.lane === undefined
+        ? `pg_advisory_xact_lock(hashtext($1), hashtext(k))`
+        : `pg_advisory_xact_lock_shared(hashtext($1), hashtext(k)),
+                  pg_advisory_xact_lock(hashtext($1 || ':lane'), hashtext(k || ':' || $8::text))`;
     await manager.query(
       `WITH locked AS (
-         SELECT pg_advisory_xact_lock(hashtext($1), hashtext(k)) FROM unnest($2::text[]) AS k),
+         SELECT ${lock} FROM unnest($2::text[]) AS k),
        written AS (
          INSERT INTO "${this.schema}".outbox (event_id, topic, message_key, event_type, payload)
          SELECT e.event_id, e.topic, e.message_key, e.event_type, e.payload
@@ -36,7 +58,7 @@ export class OutboxWriter {
                   WITH ORDINALITY AS e(event_id, topic, message_key, event_type, payload, n)
           ORDER BY e.n
          RETURNING 1)
-       SELECT pg_notify($8, '') FROM (SELECT count(*) FROM written) AS w`,
+       SELECT count(*) FROM written`,
       [
         `outbox:${this.schema}`,
         alertIds,
@@ -45,9 +67,10 @@ export class OutboxWriter {
         events.map((e) => e.alertId),
         events.map((e) => e.type),
         events.map((e) => encodeEvent(e)),
-        outboxChannel(this.schema),
+        ...(options.lane === undefined ? [] : [options.lane]),
       ],
     );
+    this.notifier.afterCommit(manager, outboxChannel(this.schema));
   }
 }
 

@@ -5,7 +5,7 @@ import {
   TOPICS,
   WithdrawalDelayed,
 } from '@alerta-rosa/contracts';
-import { InboxContext } from '@alerta-rosa/messaging';
+import { CommitNotifier, InboxContext } from '@alerta-rosa/messaging';
 import { Controller, Injectable } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { EntityManager } from 'typeorm';
@@ -24,7 +24,10 @@ export const FALLBACK_ACCOUNT_AREA = 'comunicacion-social';
  */
 @Injectable()
 export class AccountAlertService {
-  constructor(private readonly directory: AreaDirectory) {}
+  constructor(
+    private readonly directory: AreaDirectory,
+    private readonly notifier: CommitNotifier,
+  ) {}
 
   async onAccountAuthRevoked(m: EntityManager, event: Envelope<AccountAuthRevoked>): Promise<void> {
     const p = event.payload;
@@ -61,7 +64,7 @@ export class AccountAlertService {
       rendered: render(contact.name),
       photoUrl: null,
     });
-    if (inserted) await notifyDispatch(m);
+    if (inserted) notifyDispatch(this.notifier, m);
   }
 }
 

@@ -1,5 +1,5 @@
 import { AlertClosureOverdue, Envelope, TOPICS, TRACKING_EVENT_TYPES } from '@alerta-rosa/contracts';
-import { InboxContext } from '@alerta-rosa/messaging';
+import { CommitNotifier, InboxContext } from '@alerta-rosa/messaging';
 import { Controller, Injectable } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { EntityManager } from 'typeorm';
@@ -15,7 +15,10 @@ import { renderClosureOverdue } from './closure-overdue.mail';
  */
 @Injectable()
 export class ClosureOverdueService {
-  constructor(private readonly directory: AreaDirectory) {}
+  constructor(
+    private readonly directory: AreaDirectory,
+    private readonly notifier: CommitNotifier,
+  ) {}
 
   async onClosureOverdue(m: EntityManager, event: Envelope<AlertClosureOverdue>): Promise<void> {
     const officer = this.directory.dutyOfficer;
@@ -29,7 +32,7 @@ export class ClosureOverdueService {
       rendered: renderClosureOverdue({ ...event.payload, officerName: officer.name }),
       photoUrl: null,
     });
-    if (inserted) await notifyDispatch(m);
+    if (inserted) notifyDispatch(this.notifier, m);
   }
 }
 

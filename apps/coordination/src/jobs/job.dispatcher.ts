@@ -1,4 +1,4 @@
-import { CommittedWorkLoop } from '@alerta-rosa/messaging';
+import { CommitNotifier, CommittedWorkLoop } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -12,8 +12,8 @@ import { redisCall } from './redis-call';
 /**
  * Hands work decided in the database to the BullMQ queues: new mails, escalation timers of new tasks,
  * the next progress reminder of each active alert; and removes the timers of tasks no longer waiting.
- * Woken by NOTIFY when a transaction commits, and by a poll as a fallback, so that work committed
- * just before a crash is still scheduled after the restart. Adding a job twice is harmless (same job id).
+ * Woken once a transaction commits (at once in this process, by NOTIFY in the others), and by a poll
+ * as a fallback, so that work committed just before a crash is still scheduled after the restart. Adding a job twice is harmless (same job id).
  * Redis calls made while rows are locked are bounded (redisCall): a Redis outage rolls the hand-over
  * back (releasing the rows, e.g. for an acknowledgement) instead of holding them until Redis returns.
  * What was handed over and then lost in Redis is found again by the QueueReconciler.
@@ -26,6 +26,7 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
     private readonly dataSource: DataSource,
     private readonly queues: CoordinationQueues,
     private readonly reminders: RemindProgress,
+    private readonly notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<CoordinationConfig>,
   ) {
     this.loop = new CommittedWorkLoop({
@@ -38,12 +39,17 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
+  private unsubscribe: (() => void) | null = null;
+
   async onApplicationBootstrap(): Promise<void> {
+    // This process's commits wake the loop at once; other replicas' reach it by NOTIFY.
+    this.unsubscribe = this.notifier.onNotify(DISPATCH_CHANNEL, () => void this.loop.wake());
     // Not awaited: a Redis that is away at start-up delays the hand-over, not the service.
     void this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
     await this.loop.stop();
   }
 

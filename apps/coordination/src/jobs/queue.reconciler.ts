@@ -1,3 +1,4 @@
+import { CommitNotifier } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { JobState, Queue } from 'bullmq';
@@ -48,6 +49,7 @@ export class QueueReconciler implements OnApplicationBootstrap, BeforeApplicatio
     private readonly mails: MailRepository,
     private readonly escalate: EscalateTask,
     private readonly queues: CoordinationQueues,
+    private readonly notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<CoordinationConfig>,
   ) {
     this.logger = runtime.logger.child({ component: 'reconciler' });
@@ -132,7 +134,7 @@ export class QueueReconciler implements OnApplicationBootstrap, BeforeApplicatio
         await this.removeFinished(this.queues.progress, ids[i], state);
         const again = await this.tasks.transaction(async (m) => {
           const updated = await this.tasks.handProgressOverAgain(m, alert.alert_id, alert.progress_seq);
-          if (updated) await notifyDispatch(m);
+          if (updated) notifyDispatch(this.notifier, m);
           return updated;
         });
         if (again) {

@@ -1,3 +1,4 @@
+import { CommitNotifier } from '@alerta-rosa/messaging';
 import { MailKind } from '@alerta-rosa/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
@@ -30,7 +31,10 @@ export interface MailRow {
 /** The SQL of `coordination.mails`: every mail decided, and what became of it. */
 @Injectable()
 export class MailRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly notifier: CommitNotifier,
+  ) {}
 
   transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
@@ -179,7 +183,7 @@ export class MailRepository {
          RETURNING id`,
         [mailId, handedOver],
       );
-      if (updated.length) await notifyDispatch(m);
+      if (updated.length) notifyDispatch(this.notifier, m);
       return updated.length === 1;
     });
   }

@@ -1,3 +1,4 @@
+import { CommitNotifier } from '@alerta-rosa/messaging';
 import { EscalationTarget, TASK_EVENT_TYPES, TaskEscalated } from '@alerta-rosa/contracts';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable } from '@nestjs/common';
@@ -33,6 +34,7 @@ export class EscalateTask {
   constructor(
     private readonly tasks: TaskRepository,
     private readonly directory: AreaDirectory,
+    private readonly notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<CoordinationConfig>,
   ) {}
 
@@ -100,7 +102,7 @@ export class EscalateTask {
         },
         alert.folio,
       );
-      await notifyDispatch(m);
+      notifyDispatch(this.notifier, m);
       this.runtime.logger.warn({ alertId: task.alert_id, taskId, level, target }, 'task escalated');
       return { outcome: 'fired', dueAt: readiness.dueAt, escalatedAt };
     });

@@ -1,3 +1,4 @@
+import { CommitNotifier } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { AreaDirectory } from '../areas/area-directory';
@@ -16,6 +17,7 @@ export class RemindProgress {
     private readonly tasks: TaskRepository,
     private readonly directory: AreaDirectory,
     private readonly catalog: PsoCatalog,
+    private readonly notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<CoordinationConfig>,
   ) {}
 
@@ -44,7 +46,7 @@ export class RemindProgress {
         });
       }
       await this.tasks.advanceProgress(m, alertId, seq + 1);
-      await notifyDispatch(m);
+      notifyDispatch(this.notifier, m);
       return true;
     });
   }

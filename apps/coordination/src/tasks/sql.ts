@@ -1,3 +1,4 @@
+import { CommitNotifier } from '@alerta-rosa/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** Rows of a statement run in the manager's transaction (SELECT, or INSERT/UPDATE/DELETE … RETURNING). */
@@ -29,7 +30,10 @@ export async function rowsOnce<T = Record<string, any>>(
 /** Channel on which committed work wakes the JobDispatcher. */
 export const DISPATCH_CHANNEL = 'coordination_dispatch';
 
-/** Wakes the dispatcher (after commit) to hand new mails and timers to the queues. */
-export async function notifyDispatch(manager: EntityManager): Promise<void> {
-  await manager.query(`SELECT pg_notify($1, '')`, [DISPATCH_CHANNEL]);
+/**
+ * Wakes the dispatcher once the transaction commits, to hand new mails and timers to the queues (after
+ * the commit, not by a NOTIFY inside it: PostgreSQL serialises the commits of transactions that NOTIFY).
+ */
+export function notifyDispatch(notifier: CommitNotifier, manager: EntityManager): void {
+  notifier.afterCommit(manager, DISPATCH_CHANNEL);
 }

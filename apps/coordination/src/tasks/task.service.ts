@@ -1,3 +1,4 @@
+import { CommitNotifier } from '@alerta-rosa/messaging';
 import { AuthenticatedUser } from '@alerta-rosa/auth';
 import {
   AlertActivated,
@@ -45,6 +46,7 @@ export class TaskService {
     private readonly directory: AreaDirectory,
     private readonly catalog: PsoCatalog,
     private readonly signer: AckLinkSigner,
+    private readonly notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<CoordinationConfig>,
   ) {
     this.config = runtime.config;
@@ -152,7 +154,7 @@ export class TaskService {
       }),
     );
     await this.tasks.appendEvents(m, events);
-    await notifyDispatch(m);
+    notifyDispatch(this.notifier, m);
     this.runtime.logger.info(
       { alertId: event.alertId, folio: p.folio, psoVersion: plan.psoVersion, tasks: events.length },
       'tasks assigned',
@@ -189,7 +191,7 @@ export class TaskService {
         photoUrl,
       });
     }
-    await notifyDispatch(m);
+    notifyDispatch(this.notifier, m);
   }
 
   async onAlertDeactivated(m: EntityManager, event: Envelope<AlertDeactivated>): Promise<void> {
@@ -242,7 +244,7 @@ export class TaskService {
         photoUrl: null,
       });
     }
-    await notifyDispatch(m);
+    notifyDispatch(this.notifier, m);
     this.runtime.logger.info(
       { alertId: event.alertId, folio: alert.folio, cancelled: cancelled.length },
       'tasks stood down',
@@ -284,7 +286,7 @@ export class TaskService {
         via: by.via,
         userId: by.user?.id ?? null,
       });
-      await notifyDispatch(m);
+      notifyDispatch(this.notifier, m);
       return updated;
     });
   }

@@ -12,6 +12,9 @@
  *  - crash: SIGKILL mid-fan-out and restart at once: restart → ready, and restart → last post.
  * Every case prints pipeline ÷ floor and pipeline − floor. BENCH_BURST=1 adds the 1,500-post burst.
  * BENCH_PROF_DIR=<dir> writes a V8 CPU profile of each dissemination process there (where the time goes).
+ * Five deactivations together print each alert's stages (intake committed → published → dissemination
+ * handled → rounds enqueued); BENCH_STAGES=1 prints them for the single withdrawals too. The idle spell
+ * prints what each process costs the machine while nothing happens (CPU ms per second).
  * Run: npm run bench:dissemination
  */
 import { randomBytes } from 'crypto';
@@ -191,6 +194,25 @@ async function main(): Promise<void> {
         });
         console.log(`  (${alerts.length} together: deletions of each alert at ${spans.join(', ')} ms)`);
       }
+      if (alerts.length > 1 || process.env.BENCH_STAGES === '1') {
+        // Each alert's way to its deletions, ms after the request: intake committed → published →
+        // dissemination handled it → first and last round handed to the queues.
+        const stages: { committed: number; published: number; handled: number; q0: number; q1: number }[] =
+          await stack.query(
+            `SELECT extract(epoch FROM o.created_at) * 1000 AS committed, extract(epoch FROM o.published_at) * 1000 AS published,
+                    extract(epoch FROM aw.requested_at) * 1000 AS handled,
+                    (SELECT extract(epoch FROM min(w.enqueued_at)) * 1000 FROM dissemination.withdrawals w WHERE w.alert_id = aw.alert_id) AS q0,
+                    (SELECT extract(epoch FROM max(w.enqueued_at)) * 1000 FROM dissemination.withdrawals w WHERE w.alert_id = aw.alert_id) AS q1
+               FROM dissemination.alert_withdrawals aw
+               JOIN intake.outbox o ON o.event_id = aw.cause_event_id
+              WHERE aw.alert_id = ANY($1) ORDER BY aw.requested_at`,
+            [ids],
+          );
+        const f = (v: number) => String(Math.round(Number(v) - t0));
+        console.log(
+          `  (stages: ${stages.map((s) => `${f(s.committed)}/${f(s.published)}/${f(s.handled)}/${f(s.q0)}–${f(s.q1)}`).join(', ')} ms: committed/published/handled/enqueued)`,
+        );
+      }
       return lastAt(posts, 'deletedAt') - t0;
     };
 
@@ -287,7 +309,18 @@ async function main(): Promise<void> {
 
       // First alert after idling.
       const idleDraft = await draftWithPhoto(32);
+      const names = serviceNames(stack);
+      const idleBefore = cpuSnapshot(names);
       await sleep(IDLE_MS);
+      const idleAfter = cpuSnapshot(names);
+      // What the idle services cost the machine (pollers, stalled checks, heartbeats), per second idle.
+      const perSecond = [...idleAfter.groups.entries()]
+        .map(([k, v]) => [k, (v - (idleBefore.groups.get(k) ?? 0)) / (IDLE_MS / 1000)] as const)
+        .filter(([, v]) => v >= 0.5)
+        .sort((a, b) => b[1] - a[1]);
+      console.log(
+        `  idle CPU, ms per second: ${perSecond.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`,
+      );
       const idle = await activateAndWait(idleDraft);
 
       // The warm loop.
@@ -367,6 +400,26 @@ async function main(): Promise<void> {
   }
 }
 
+/** The stack's processes by pid, to name them in CPU figures. */
+function serviceNames(stack: TestStack): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const n of [
+    'intake',
+    'dissemination',
+    'tracker',
+    'x-sandbox',
+    'facebook-sandbox',
+    'partner-sandbox',
+  ]) {
+    try {
+      names.set(stack.service(n as never).child.pid!, n);
+    } catch {
+      // not started in this stack
+    }
+  }
+  return names;
+}
+
 /** Busy CPU time (ms) of the whole machine and of each process group, from /proc. */
 function cpuSnapshot(names: Map<number, string>): { machine: number; groups: Map<string, number> } {
   const tick = 10; // USER_HZ is 100 on Linux
@@ -403,21 +456,7 @@ async function burst(stack: TestStack): Promise<void> {
     (Math.ceil(PER_ACCOUNT / POLICY.max) - 1) * POLICY.durationMs + LATENCY,
     Math.ceil(PER_ACCOUNT / POLICY.concurrency) * LATENCY,
   );
-  const names = new Map<number, string>();
-  for (const n of [
-    'intake',
-    'dissemination',
-    'tracker',
-    'x-sandbox',
-    'facebook-sandbox',
-    'partner-sandbox',
-  ]) {
-    try {
-      names.set(stack.service(n as never).child.pid!, n);
-    } catch {
-      // not started in this stack
-    }
-  }
+  const names = serviceNames(stack);
   console.log(`\nload average before the burst: ${loadLine()}`);
   const dbBefore = await dbActivity(stack);
   const kafkaBefore = await topicOffsets(stack);

@@ -1,4 +1,4 @@
-import { CommittedWorkLoop } from '@alerta-rosa/messaging';
+import { CommitNotifier, CommittedWorkLoop } from '@alerta-rosa/messaging';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import pino from 'pino';
@@ -15,9 +15,14 @@ describe('CommittedWorkLoop (real PostgreSQL LISTEN/NOTIFY)', () => {
   });
   afterAll(() => pool.end());
 
-  function make(run: (pass: { full: boolean }) => Promise<void>, pollIntervalMs = 60_000) {
+  function make(
+    run: (pass: { full: boolean }) => Promise<void>,
+    pollIntervalMs = 60_000,
+    ownOrigin?: string,
+  ) {
     const channel = `loop_test_${randomUUID().replace(/-/g, '')}`;
     const loop = new CommittedWorkLoop({
+      ownOrigin,
       name: 'loop-test',
       databaseUrl: DATABASE_URL,
       channel,
@@ -57,6 +62,48 @@ describe('CommittedWorkLoop (real PostgreSQL LISTEN/NOTIFY)', () => {
     await inTransaction(channel, true);
     await waitFor(async () => passes.length === 2, { what: 'the run woken by the commit' });
     expect(passes).toEqual([true, false]);
+  });
+
+  it("skips the NOTIFYs of its own process's commit notifier (woken locally instead), not another process's", async () => {
+    const ours = new CommitNotifier({ databaseUrl: DATABASE_URL, logger: pino({ level: 'silent' }) });
+    const theirs = new CommitNotifier({ databaseUrl: DATABASE_URL, logger: pino({ level: 'silent' }) });
+    try {
+      const passes: boolean[] = [];
+      const { loop, channel } = make(
+        async ({ full }) => {
+          passes.push(full);
+        },
+        60_000,
+        ours.origin,
+      );
+      await loop.start();
+      // A probe on the same channel sees that our NOTIFY was sent, and what it carries.
+      const probe = await pool.connect();
+      const seen: string[] = [];
+      probe.on('notification', (n) => seen.push(n.payload ?? ''));
+      try {
+        await probe.query(`LISTEN "${channel}"`);
+        ours.notify(channel);
+        await waitFor(async () => seen.length === 1, { what: 'our NOTIFY on the channel' });
+        expect(seen).toEqual([ours.origin]);
+        await sleep(300);
+        expect(passes).toEqual([true]);
+
+        theirs.notify(channel);
+        await waitFor(async () => passes.length === 2, {
+          what: "the run woken by the other process's NOTIFY",
+        });
+        await inTransaction(channel, true); // a writer without a notifier (empty payload) wakes it too
+        await waitFor(async () => passes.length === 3, { what: 'the run woken by a plain NOTIFY' });
+        expect(passes).toEqual([true, false, false]);
+      } finally {
+        await probe.query('UNLISTEN *');
+        probe.release();
+      }
+    } finally {
+      await ours.close();
+      await theirs.close();
+    }
   });
 
   it('coalesces wake-ups that arrive during a run into exactly one more run, full if any asked for it', async () => {

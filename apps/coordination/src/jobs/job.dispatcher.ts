@@ -33,6 +33,7 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
       name: 'coordination-dispatch',
       databaseUrl: runtime.config.DATABASE_URL,
       channel: DISPATCH_CHANNEL,
+      ownOrigin: this.notifier.origin, // this process's commits wake it through onNotify
       pollIntervalMs: runtime.config.DISPATCH_POLL_MS,
       logger: runtime.logger.child({ component: 'dispatcher' }),
       run: () => this.dispatch(),

@@ -64,6 +64,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       name: 'dissemination-dispatcher',
       databaseUrl: this.config.DATABASE_URL,
       channel: PENDING_CHANNEL,
+      ownOrigin: this.notifier.origin, // this process's commits wake it through onNotify
       pollIntervalMs: this.config.SWEEP_INTERVAL_MS,
       logger: this.logger,
       run: ({ full }) => this.dispatch(full),

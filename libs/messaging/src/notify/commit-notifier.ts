@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
@@ -19,6 +20,11 @@ type Listener = () => void;
  * NOTIFYs of one channel are coalesced (one in flight, one more after it if commits came meanwhile),
  * listeners in this process are called at once on commit, and a NOTIFY lost to a crash right after the
  * commit, or to the database being away, costs at most the listeners' poll interval.
+ *
+ * Each NOTIFY carries this notifier's `origin` as its payload: a listener in the same process that is
+ * also woken locally (`onNotify`) skips the NOTIFYs of its own commits, which would wake it a second
+ * time for work its first run already took (two runs per commit, each with its queries, while a
+ * deactivation's 150 rounds and notices commit).
  */
 export class CommitNotifier {
   private readonly pending = new WeakMap<QueryRunner, Set<string>>();
@@ -27,6 +33,8 @@ export class CommitNotifier {
   private readonly sending = new Map<string, 'sending' | 'again'>();
   private pool: Pool | null = null;
   private closed = false;
+  /** The payload of this notifier's NOTIFYs (one per process). */
+  readonly origin = randomUUID();
 
   constructor(
     private readonly options: {
@@ -108,7 +116,7 @@ export class CommitNotifier {
     }
     this.sending.set(channel, 'sending');
     this.connection()
-      .query(`SELECT pg_notify($1, '')`, [channel])
+      .query(`SELECT pg_notify($1, $2)`, [channel, this.origin])
       .catch((err: Error) =>
         this.options.logger.warn(
           { err: err.message, channel },

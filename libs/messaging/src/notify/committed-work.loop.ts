@@ -17,6 +17,11 @@ export interface CommittedWorkLoopOptions {
   run: (pass: { full: boolean }) => Promise<void>;
   /** Delay before re-LISTENing after the connection dropped. */
   reconnectMs?: number;
+  /**
+   * The `origin` of this process's CommitNotifier, when its commits already wake the loop locally
+   * (`onNotify`): the NOTIFYs carrying it are skipped (the local wake-up took that work).
+   */
+  ownOrigin?: string;
 }
 
 /**
@@ -108,7 +113,10 @@ export class CommittedWorkLoop {
       connectionString: this.options.databaseUrl,
       application_name: this.options.name,
     });
-    client.on('notification', () => void this.wake(false));
+    client.on('notification', (n) => {
+      if (this.options.ownOrigin && n.payload === this.options.ownOrigin) return;
+      void this.wake(false);
+    });
     client.on('error', (err) => {
       if (this.listener === client) this.listener = null;
       void client.end().catch(() => undefined);

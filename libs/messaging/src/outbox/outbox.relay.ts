@@ -193,7 +193,10 @@ export class OutboxRelay {
           this.leader = false;
         }
       });
-      client.on('notification', () => this.wakeUp());
+      // This process's own commits already woke the relay locally (onNotify): their NOTIFYs are skipped.
+      client.on('notification', (n) => {
+        if (!this.options.notifier || n.payload !== this.options.notifier.origin) this.wakeUp();
+      });
       try {
         await client.connect();
         // PostgreSQL 14+: the server ends a session that stays silent (its client gone half-open),

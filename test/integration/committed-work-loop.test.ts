@@ -18,11 +18,11 @@ describe('CommittedWorkLoop (real PostgreSQL LISTEN/NOTIFY)', () => {
   function make(
     run: (pass: { full: boolean }) => Promise<void>,
     pollIntervalMs = 60_000,
-    ownOrigin?: string,
+    notifier?: CommitNotifier,
   ) {
     const channel = `loop_test_${randomUUID().replace(/-/g, '')}`;
     const loop = new CommittedWorkLoop({
-      ownOrigin,
+      notifier,
       name: 'loop-test',
       databaseUrl: DATABASE_URL,
       channel,
@@ -64,7 +64,7 @@ describe('CommittedWorkLoop (real PostgreSQL LISTEN/NOTIFY)', () => {
     expect(passes).toEqual([true, false]);
   });
 
-  it("skips the NOTIFYs of its own process's commit notifier (woken locally instead), not another process's", async () => {
+  it("is woken at once by its own process's commit notifier, and once only: it skips that notifier's NOTIFY, not another process's", async () => {
     const ours = new CommitNotifier({ databaseUrl: DATABASE_URL, logger: pino({ level: 'silent' }) });
     const theirs = new CommitNotifier({ databaseUrl: DATABASE_URL, logger: pino({ level: 'silent' }) });
     try {
@@ -74,28 +74,34 @@ describe('CommittedWorkLoop (real PostgreSQL LISTEN/NOTIFY)', () => {
           passes.push(full);
         },
         60_000,
-        ours.origin,
+        ours,
       );
       await loop.start();
-      // A probe on the same channel sees that our NOTIFY was sent, and what it carries.
+      // A probe on the same channel sees that our NOTIFY was sent (for other replicas).
       const probe = await pool.connect();
-      const seen: string[] = [];
-      probe.on('notification', (n) => seen.push(n.payload ?? ''));
+      let seen = 0;
+      probe.on('notification', () => seen++);
       try {
         await probe.query(`LISTEN "${channel}"`);
         ours.notify(channel);
-        await waitFor(async () => seen.length === 1, { what: 'our NOTIFY on the channel' });
-        expect(seen).toEqual([ours.origin]);
+        expect(passes).toEqual([true, false]); // the local wake-up, before any round trip
+        await waitFor(async () => seen === 1, { what: 'our NOTIFY on the channel' });
         await sleep(300);
-        expect(passes).toEqual([true]);
+        expect(passes).toEqual([true, false]);
 
         theirs.notify(channel);
-        await waitFor(async () => passes.length === 2, {
+        await waitFor(async () => passes.length === 3, {
           what: "the run woken by the other process's NOTIFY",
         });
         await inTransaction(channel, true); // a writer without a notifier (empty payload) wakes it too
-        await waitFor(async () => passes.length === 3, { what: 'the run woken by a plain NOTIFY' });
-        expect(passes).toEqual([true, false, false]);
+        await waitFor(async () => passes.length === 4, { what: 'the run woken by a plain NOTIFY' });
+        expect(passes).toEqual([true, false, false, false]);
+
+        // Stopped, it no longer listens to the notifier either.
+        await loop.stop();
+        ours.notify(channel);
+        await sleep(300);
+        expect(passes).toHaveLength(4);
       } finally {
         await probe.query('UNLISTEN *');
         probe.release();

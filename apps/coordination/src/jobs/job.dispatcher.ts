@@ -26,31 +26,26 @@ export class JobDispatcher implements OnApplicationBootstrap, OnApplicationShutd
     private readonly dataSource: DataSource,
     private readonly queues: CoordinationQueues,
     private readonly reminders: RemindProgress,
-    private readonly notifier: CommitNotifier,
+    notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<CoordinationConfig>,
   ) {
     this.loop = new CommittedWorkLoop({
       name: 'coordination-dispatch',
       databaseUrl: runtime.config.DATABASE_URL,
       channel: DISPATCH_CHANNEL,
-      ownOrigin: this.notifier.origin, // this process's commits wake it through onNotify
+      notifier, // this process's commits wake it at once; other replicas' reach it by NOTIFY
       pollIntervalMs: runtime.config.DISPATCH_POLL_MS,
       logger: runtime.logger.child({ component: 'dispatcher' }),
       run: () => this.dispatch(),
     });
   }
 
-  private unsubscribe: (() => void) | null = null;
-
   async onApplicationBootstrap(): Promise<void> {
-    // This process's commits wake the loop at once; other replicas' reach it by NOTIFY.
-    this.unsubscribe = this.notifier.onNotify(DISPATCH_CHANNEL, () => void this.loop.wake());
     // Not awaited: a Redis that is away at start-up delays the hand-over, not the service.
     void this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.unsubscribe?.();
     await this.loop.stop();
   }
 

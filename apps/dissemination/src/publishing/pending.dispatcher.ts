@@ -44,7 +44,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly registry: AccountRegistry,
     private readonly media: PublicationMedia,
     publishing: PublishingService,
-    private readonly notifier: CommitNotifier,
+    notifier: CommitNotifier,
     @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime<DisseminationConfig>,
   ) {
     this.logger = runtime.logger.child({ component: 'dispatcher' });
@@ -64,7 +64,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       name: 'dissemination-dispatcher',
       databaseUrl: this.config.DATABASE_URL,
       channel: PENDING_CHANNEL,
-      ownOrigin: this.notifier.origin, // this process's commits wake it through onNotify
+      notifier, // this process's commits wake it at once; other replicas' reach it by NOTIFY
       pollIntervalMs: this.config.SWEEP_INTERVAL_MS,
       logger: this.logger,
       run: ({ full }) => this.dispatch(full),
@@ -81,12 +81,8 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
     // Cards (and X uploads) of the versions still to be posted start before the workers take their jobs.
     void this.prepareMediaOfPending();
     await this.queues.sync(accounts);
-    // This process's commits wake the loop at once; other replicas' reach it by NOTIFY.
-    this.unsubscribe = this.notifier.onNotify(PENDING_CHANNEL, () => void this.loop.wake());
     await this.loop.start();
   }
-
-  private unsubscribe: (() => void) | null = null;
 
   /** The versions with photo posts still pending at start-up get their card ahead of their jobs. */
   private async prepareMediaOfPending(): Promise<void> {
@@ -112,7 +108,6 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.unsubscribe?.();
     await this.loop.stop();
     await this.queues.close();
     await this.pool.end();

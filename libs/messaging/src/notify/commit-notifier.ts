@@ -34,7 +34,7 @@ export class CommitNotifier {
   private pool: Pool | null = null;
   private closed = false;
   /** The payload of this notifier's NOTIFYs (one per process). */
-  readonly origin = randomUUID();
+  private readonly origin = randomUUID();
 
   constructor(
     private readonly options: {
@@ -71,6 +71,14 @@ export class CommitNotifier {
       }
     }
     this.send(channel);
+  }
+
+  /**
+   * True for a NOTIFY this notifier sent: a listener also woken through `onNotify` has taken that
+   * commit's work already and skips it.
+   */
+  sentByThis(payload: string | undefined): boolean {
+    return payload === this.origin;
   }
 
   /** Called at once when this process commits a wake-up of `channel`; returns the unsubscribe. */

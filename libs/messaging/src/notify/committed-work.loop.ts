@@ -1,11 +1,12 @@
 import { Client } from 'pg';
 import type { Logger } from 'pino';
+import type { CommitNotifier } from './commit-notifier';
 
 export interface CommittedWorkLoopOptions {
   /** Names the LISTEN connection (`application_name`) and the log lines. */
   name: string;
   databaseUrl: string;
-  /** The PostgreSQL channel the writers NOTIFY in the same transaction as the work they commit. */
+  /** The PostgreSQL channel the writers NOTIFY once the work they commit has committed. */
   channel: string;
   /** Fallback run when no notification arrives (listener down, work that only becomes due with time). */
   pollIntervalMs: number;
@@ -18,16 +19,17 @@ export interface CommittedWorkLoopOptions {
   /** Delay before re-LISTENing after the connection dropped. */
   reconnectMs?: number;
   /**
-   * The `origin` of this process's CommitNotifier, when its commits already wake the loop locally
-   * (`onNotify`): the NOTIFYs carrying it are skipped (the local wake-up took that work).
+   * This process's writers: their commits wake the loop at once (no round trip to the database), and
+   * the NOTIFYs they send for other replicas are skipped here (the local wake-up took that work).
    */
-  ownOrigin?: string;
+  notifier?: CommitNotifier;
 }
 
 /**
- * Runs work that transactions commit to the database, soon after they commit. Writers NOTIFY the
- * channel inside their transaction (PostgreSQL delivers it only on commit); a poll is the fallback, so
- * work committed just before a crash, or while the listener was down, is still picked up.
+ * Runs work that transactions commit to the database, soon after they commit. Writers in this process
+ * wake it at once through the `notifier`, other processes by a NOTIFY on the channel (sent after their
+ * commit, or inside their transaction: PostgreSQL delivers it only on commit); a poll is the fallback,
+ * so work committed just before a crash, or while the listener was down, is still picked up.
  *
  * Single-flight: at most one run at a time; wake-ups that arrive during a run coalesce into one more
  * run (a full one if any of them asked for it). A failed run is logged and left to the next wake-up or
@@ -40,6 +42,7 @@ export class CommittedWorkLoop {
   private running: Promise<void> | null = null;
   private pending: { full: boolean } | null = null;
   private stopped = false;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: CommittedWorkLoopOptions) {}
 
@@ -49,6 +52,9 @@ export class CommittedWorkLoop {
    */
   async start(): Promise<void> {
     this.stopped = false;
+    this.unsubscribe?.();
+    this.unsubscribe =
+      this.options.notifier?.onNotify(this.options.channel, () => void this.wake(false)) ?? null;
     await this.listen(false).catch((err) => this.listenFailed(err as Error));
     this.timer = setInterval(() => this.wake(true), this.options.pollIntervalMs);
     this.timer.unref?.();
@@ -58,6 +64,8 @@ export class CommittedWorkLoop {
   /** Finishes the run in flight (no new one starts), then closes the listener. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
@@ -114,7 +122,7 @@ export class CommittedWorkLoop {
       application_name: this.options.name,
     });
     client.on('notification', (n) => {
-      if (this.options.ownOrigin && n.payload === this.options.ownOrigin) return;
+      if (this.options.notifier?.sentByThis(n.payload)) return;
       void this.wake(false);
     });
     client.on('error', (err) => {

@@ -195,7 +195,7 @@ export class OutboxRelay {
       });
       // This process's own commits already woke the relay locally (onNotify): their NOTIFYs are skipped.
       client.on('notification', (n) => {
-        if (!this.options.notifier || n.payload !== this.options.notifier.origin) this.wakeUp();
+        if (!this.options.notifier?.sentByThis(n.payload)) this.wakeUp();
       });
       try {
         await client.connect();

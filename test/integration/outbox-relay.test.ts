@@ -317,6 +317,64 @@ describe('outbox relay on real PostgreSQL and Kafka', () => {
     await stopAll();
   });
 
+  it("appends in the caller's own statement: written only when the gated change happened, under the same lane locks", async () => {
+    const r = relay();
+    r.start();
+    await db.query(`CREATE TABLE ${SCHEMA}.probe (id int PRIMARY KEY, state text NOT NULL)`);
+    await db.query(`INSERT INTO ${SCHEMA}.probe VALUES (1, 'pending')`);
+    const alertId = newId();
+    const events = new Map<number, Envelope>();
+    const settle = async (n: number): Promise<{ changed: number; written: number }> => {
+      events.set(n, event(alertId, n));
+      const part = writer.appendCtes(TOPICS.alerts, [events.get(n)!], {
+        lane: 'a',
+        gate: 'changed',
+        firstParam: 2,
+      });
+      const [row] = await db.query(
+        `WITH changed AS (
+           UPDATE ${SCHEMA}.probe SET state = 'done' WHERE id = $1 AND state = 'pending' RETURNING id),
+         ${part.sql}
+         SELECT (SELECT count(*) FROM changed)::int AS changed, (SELECT count(*) FROM ${part.written})::int AS written`,
+        [1, ...part.params],
+      );
+      return row;
+    };
+    const probeWaiting = async () => {
+      const [{ n }] = await db.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE ${SCHEMA}.probe%'`,
+      );
+      return n === 1;
+    };
+    // Lane «a» held by an open transaction: the statement waits for it (lane order is commit order).
+    const t = db.createQueryRunner();
+    await t.connect();
+    await t.startTransaction();
+    await writer.append(t.manager, TOPICS.alerts, [event(alertId, 41)], { lane: 'a' });
+    const first = settle(42);
+    await waitFor(probeWaiting, { what: 'the statement waiting for the lane' });
+    await t.commitTransaction();
+    expect(await first).toEqual({ changed: 1, written: 1 });
+    writer.committed();
+    // The same change again does not happen: no event, and no lane lock taken (it does not wait on an
+    // open transaction of the lane).
+    await t.startTransaction();
+    await writer.append(t.manager, TOPICS.alerts, [event(alertId, 44)], { lane: 'a' });
+    expect(await settle(43)).toEqual({ changed: 0, written: 0 });
+    await t.commitTransaction();
+    await t.release();
+    await waitFor(async () => seen.filter((s) => s.alertId === alertId).length >= 3, {
+      what: 'events 41, 42 and 44',
+    });
+    expect(seen.filter((s) => s.alertId === alertId).map((s) => s.n)).toEqual([41, 42, 44]);
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE event_id = $1`, [
+      events.get(43)!.eventId,
+    ]);
+    expect(n).toBe(0);
+    await stopAll();
+  });
+
   it('creates topics with min.insync.replicas = RF−1 (at least 1) and retention −1, and corrects an existing topic at start-up', async () => {
     expect([1, 2, 3, 5].map(minInsyncReplicas)).toEqual([1, 1, 2, 4]);
     const prefix = `${stack.topicPrefix}-cfg`;

@@ -48,7 +48,7 @@ const creds = {
 function hooks(ids: string[] = [], calls: string[] = []) {
   return {
     beforeCreate: async () => void calls.push('beforeCreate'),
-    onRemoteId: async (id: string) => void ids.push(id),
+    onRemoteId: async (remote: { remoteId: string }) => void ids.push(remote.remoteId),
     refused: async () => void calls.push('refused'),
   };
 }

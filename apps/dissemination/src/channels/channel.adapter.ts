@@ -52,8 +52,11 @@ export interface PostHooks {
    * it throws, nothing is sent.
    */
   beforeCreate(): Promise<void>;
-  /** As soon as the platform has answered with the new post's id (before any follow-up step). */
-  onRemoteId(id: string): Promise<void>;
+  /**
+   * As soon as the platform has answered with the new post (before any follow-up step): the caller
+   * records it at once. The adapter returns the same post.
+   */
+  onRemoteId(remote: RemotePost): Promise<void>;
   /**
    * The create request was refused outright (nothing was posted) and the adapter will send it once
    * more, otherwise: the send that `beforeCreate` recorded is cleared, so that it may be called again.

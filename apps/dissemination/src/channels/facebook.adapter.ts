@@ -59,8 +59,9 @@ export class FacebookAdapter implements ChannelAdapter {
     await hooks.beforeCreate();
     const json = await this.call<{ id: string; post_id?: string }>('POST', path, body, true);
     const id = json.post_id ?? json.id;
-    await hooks.onRemoteId(id);
-    return { remoteId: id, url: `https://www.facebook.com/${id}` };
+    const remote = { remoteId: id, url: `https://www.facebook.com/${id}` };
+    await hooks.onRemoteId(remote);
+    return remote;
   }
 
   async findByMarker(account: ChannelAccount, lookup: PostLookup): Promise<RemotePost[]> {

@@ -63,8 +63,9 @@ export class WebhookAdapter implements ChannelAdapter {
         req.idempotencyKey,
       ),
     );
-    await hooks.onRemoteId(json.id);
-    return { remoteId: json.id, url: json.url ?? null };
+    const remote = { remoteId: json.id, url: json.url ?? null };
+    await hooks.onRemoteId(remote);
+    return remote;
   }
 
   /**

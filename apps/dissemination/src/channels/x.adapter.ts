@@ -109,8 +109,9 @@ export class XAdapter implements ChannelAdapter {
       created = await tweet(own);
     }
     const id = created.data.id;
-    await hooks.onRemoteId(id);
-    return { remoteId: id, url: this.urlOf(account, id) };
+    const remote = { remoteId: id, url: this.urlOf(account, id) };
+    await hooks.onRemoteId(remote);
+    return remote;
   }
 
   /**

@@ -143,7 +143,8 @@ export class PostPublication {
     // 1. Recovery, before any account or alert check.
     const known = [pub.remote_id, ...pub.other_remote_ids].filter((x): x is string => !!x);
     if (known.length) {
-      return this.posted(pub, token, { remoteId: known[0], url: pub.remote_url }, known.slice(1), true, log);
+      await this.posted(pub, token, { remoteId: known[0], url: pub.remote_url }, known.slice(1), true, log);
+      return;
     }
     if (pub.send_started_at) {
       const recovered = await this.recover(pub, token, account, adapter, job, log);
@@ -172,6 +173,7 @@ export class PostPublication {
     if (replyTo) request.replyToRemoteId = replyTo;
 
     let sendStarted = false;
+    let recorded = false;
     try {
       const remote = await adapter.post(account, request, {
         beforeCreate: async () => {
@@ -181,14 +183,20 @@ export class PostPublication {
           pub.send_started_at = new Date();
           sendStarted = true;
         },
-        onRemoteId: (remoteId) => this.repo.recordRemoteId(id, token, remoteId),
+        // Settled the moment the platform answers: marked posted, with its event, in one statement.
+        // Under a lease that was lost meanwhile the post is still a fact: its id is kept for withdrawal.
+        onRemoteId: async (remote) => {
+          recorded = true;
+          if (!(await this.posted(pub, token, remote, [], false, log)))
+            await this.repo.recordRemoteId(id, token, remote.remoteId);
+        },
         refused: async () => {
           if (!(await this.repo.clearSend(id, token))) throw new NotSent();
           pub.send_started_at = null;
           sendStarted = false;
         },
       });
-      await this.posted(pub, token, remote, [], false, log);
+      if (!recorded) await this.posted(pub, token, remote, [], false, log);
       log.info({ remoteId: remote.remoteId, attempts: pub.attempts }, 'posted');
     } catch (err) {
       return this.onSendError(err, pub, token, account, adapter, job, sendStarted, log);
@@ -236,7 +244,7 @@ export class PostPublication {
         { remoteId: found[0].remoteId, duplicates: found.length - 1 },
         'post found after an interrupted or ambiguous send; not posting again',
       );
-      return this.posted(
+      await this.posted(
         pub,
         token,
         found[0],
@@ -244,6 +252,7 @@ export class PostPublication {
         true,
         log,
       );
+      return;
     }
     const misses = await this.repo.recordMiss(pub.id);
     if (!absenceEstablished(misses, this.search)) return new RunAgain(waitAfterMiss(misses, this.search));
@@ -363,25 +372,35 @@ export class PostPublication {
     others: string[],
     recovered: boolean,
     log: Logger,
-  ): Promise<Outcome> {
-    const settled = await this.repo.transaction(async (m) => {
-      const row = await this.repo.markPosted(m, pub.id, token, remote, others, recovered);
-      if (!row) {
-        log.warn('outcome not recorded: the publication is no longer under this lease');
-        return false;
-      }
-      pub.attempts = row.attempts;
-      await this.outbox.append(
-        m,
-        TOPICS.publications,
-        [succeededEvent(pub, { remoteId: row.remote_id, url: remote.url }, row.posted_at, recovered)],
-        { lane: pub.account_id },
-      );
-      // To be withdrawn (alert deactivated or photo changed meanwhile): make sure the withdrawal runs.
-      if (row.retract && pub.with_image) await this.repo.reopenWithdrawal(m, pub);
-      return true;
-    });
-    if (settled) this.settledUnder.add(token);
+  ): Promise<boolean> {
+    const postedAt = new Date();
+    // Under the lease nothing but this run changes the publication: its remote id stays the one it had.
+    const remoteId = pub.remote_id ?? remote.remoteId;
+    const event = succeededEvent(pub, { remoteId, url: remote.url }, postedAt, recovered);
+    const row = await this.repo.settlePosted(
+      pub.id,
+      token,
+      remote,
+      others,
+      recovered,
+      postedAt,
+      (firstParam) =>
+        this.outbox.appendCtes(TOPICS.publications, [event], {
+          lane: pub.account_id,
+          gate: 'settled',
+          firstParam,
+        }),
+    );
+    if (!row) {
+      log.warn('outcome not recorded: the publication is no longer under this lease');
+      return false;
+    }
+    this.outbox.committed();
+    if (row.remote_id !== remoteId)
+      log.error({ remoteId: row.remote_id, announced: remoteId }, 'posted event announced another remote id');
+    pub.attempts = row.attempts;
+    this.settledUnder.add(token);
+    return true;
   }
 
   private async mayExist(

@@ -119,14 +119,19 @@ export class PublicationRepository implements OnApplicationBootstrap {
     return row;
   }
 
-  async renewLease(id: string, token: string, leaseMs: number): Promise<boolean> {
-    const rows = await updateReturning(
+  /**
+   * Renews many leases in one statement (the process's renewal round); returns the tokens still held.
+   */
+  async renewLeases(leases: { id: string; token: string }[], leaseMs: number): Promise<Set<string>> {
+    const rows = await updateReturning<{ token: string }>(
       this.db.manager,
-      `UPDATE dissemination.publications SET claim_expires_at = ${LEASE}
-        WHERE id = $1 AND claim_token = $2 AND status = 'pending' RETURNING id`,
-      [id, token, leaseMs],
+      `UPDATE dissemination.publications p SET claim_expires_at = clock_timestamp() + make_interval(secs => $3::float / 1000)
+         FROM unnest($1::uuid[], $2::uuid[]) AS x(id, token)
+        WHERE p.id = x.id AND p.claim_token = x.token AND p.status = 'pending'
+        RETURNING x.token::text AS token`,
+      [leases.map((l) => l.id), leases.map((l) => l.token), leaseMs],
     );
-    return rows.length === 1;
+    return new Set(rows.map((r) => r.token));
   }
 
   async release(id: string, token: string): Promise<void> {
@@ -218,33 +223,50 @@ export class PublicationRepository implements OnApplicationBootstrap {
 
   // ------------------------------------------------------------------ outcomes (in the caller's transaction)
 
-  async markPosted(
-    m: Db,
+  /**
+   * Posted, in one statement that commits on its own: the publication is marked posted under the
+   * caller's lease, its event appended to the outbox (only if it was), and, for a post that was to be
+   * withdrawn meanwhile (alert deactivated or photo changed while it was being sent), the account's
+   * withdrawal round reopened. One round trip right after the platform answered, so that the window in
+   * which a crash leaves a post the database does not know of (the restart then finds it by its marker)
+   * stays that of one statement. Undefined: the lease was lost and nothing was changed. `reopen` false:
+   * the caller is the account's withdrawal round itself.
+   */
+  async settlePosted(
     id: string,
     token: string,
     remote: RemotePost,
     others: string[],
     recovered: boolean,
-  ): Promise<{ posted_at: Date; attempts: number; retract: boolean; remote_id: string } | undefined> {
-    const [row] = await updateReturning<{
-      posted_at: Date;
-      attempts: number;
-      retract: boolean;
-      remote_id: string;
-    }>(
-      m,
-      `UPDATE dissemination.publications SET
-          status = 'posted',
-          remote_id = COALESCE(remote_id, $3),
-          remote_url = CASE WHEN remote_id IS NULL OR remote_id = $3 THEN $4 ELSE remote_url END,
-          other_remote_ids = ARRAY(
-            SELECT DISTINCT x FROM unnest(other_remote_ids || $5::text[] || ARRAY[$3::text]) AS x
-             WHERE x <> COALESCE(remote_id, $3)),
-          posted_at = clock_timestamp(), recovered = $6, claim_token = NULL, claim_expires_at = NULL
-        WHERE id = $1 AND status = 'pending' AND claim_token = $2
-        RETURNING posted_at, attempts, retract, remote_id`,
-      [id, token, remote.remoteId, remote.url, others, recovered],
+    postedAt: Date,
+    events: (firstParam: number) => { sql: string; params: unknown[]; written: string },
+    reopen = true,
+  ): Promise<{ attempts: number; retract: boolean; remote_id: string; reopened: boolean } | undefined> {
+    const outbox = events(9);
+    const [row] = await this.db.query(
+      `WITH settled AS (
+         UPDATE dissemination.publications SET
+            status = 'posted',
+            remote_id = COALESCE(remote_id, $3),
+            remote_url = CASE WHEN remote_id IS NULL OR remote_id = $3 THEN $4 ELSE remote_url END,
+            other_remote_ids = ARRAY(
+              SELECT DISTINCT x FROM unnest(other_remote_ids || $5::text[] || ARRAY[$3::text]) AS x
+               WHERE x <> COALESCE(remote_id, $3)),
+            posted_at = $7, recovered = $6, claim_token = NULL, claim_expires_at = NULL
+          WHERE id = $1 AND status = 'pending' AND claim_token = $2
+          RETURNING alert_id, account_id, cause_event_id, correlation_id, with_image, retract, attempts, remote_id),
+       reopened AS (
+         INSERT INTO dissemination.withdrawals AS w (alert_id, account_id, cause_event_id, correlation_id)
+         SELECT alert_id, account_id, cause_event_id, correlation_id FROM settled WHERE retract AND with_image AND $8
+         ON CONFLICT (alert_id, account_id) DO UPDATE SET status = 'pending', completed_at = NULL, enqueued_at = NULL
+         RETURNING 1),
+       ${outbox.sql}
+       SELECT s.attempts, s.retract, s.remote_id, (SELECT count(*) FROM reopened)::int > 0 AS reopened,
+              (SELECT count(*) FROM ${outbox.written})::int AS written
+         FROM settled s`,
+      [id, token, remote.remoteId, remote.url, others, recovered, postedAt, reopen, ...outbox.params],
     );
+    if (row?.reopened) this.notifier.notify(PENDING_CHANNEL);
     return row;
   }
 

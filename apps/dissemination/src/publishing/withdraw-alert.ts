@@ -149,30 +149,25 @@ export class WithdrawAlert {
     try {
       const ids = [fresh.remote_id, ...fresh.other_remote_ids].filter((x): x is string => !!x);
       if (ids.length) {
-        await this.repo.transaction(async (m) => {
-          const row = await this.repo.markPosted(
-            m,
-            fresh.id,
-            lease.token,
-            { remoteId: ids[0], url: fresh.remote_url },
-            ids.slice(1),
-            true,
-          );
-          if (row)
-            await this.outbox.append(
-              m,
-              TOPICS.publications,
-              [
-                succeededEvent(
-                  fresh,
-                  { remoteId: row.remote_id, url: fresh.remote_url },
-                  row.posted_at,
-                  true,
-                ),
-              ],
-              { lane: fresh.account_id },
-            );
-        });
+        const remote = { remoteId: ids[0], url: fresh.remote_url };
+        const postedAt = new Date();
+        const event = succeededEvent(fresh, remote, postedAt, true);
+        const row = await this.repo.settlePosted(
+          fresh.id,
+          lease.token,
+          remote,
+          ids.slice(1),
+          true,
+          postedAt,
+          (firstParam) =>
+            this.outbox.appendCtes(TOPICS.publications, [event], {
+              lane: fresh.account_id,
+              gate: 'settled',
+              firstParam,
+            }),
+          false,
+        );
+        if (row) this.outbox.committed();
       } else if (fresh.send_started_at) {
         const reason = 'withdrawn while its send was unresolved';
         await this.repo.transaction(async (m) => {

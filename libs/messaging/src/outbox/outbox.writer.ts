@@ -39,27 +39,49 @@ export class OutboxWriter {
       throw new Error('OutboxWriter.append must run inside a transaction');
     }
     if (!events.length) return;
-    const alertIds = [...new Set(events.map((e) => e.alertId))].sort();
     // One round trip: the per-alert advisory locks (in a fixed order, all of them taken before any row
     // is written; held to commit, so one alert's rows commit in order) and the rows.
+    const part = this.appendCtes(topic, events, { lane: options.lane, firstParam: 1 });
+    await manager.query(`WITH ${part.sql} SELECT count(*) FROM ${part.written}`, part.params);
+    this.notifier.afterCommit(manager, outboxChannel(this.schema));
+  }
+
+  /**
+   * The append as common table expressions, for a caller's own statement that changes its state and
+   * appends the events in one round trip and commits on its own (no transaction: the statement is
+   * one). With `gate` (the name of one of the caller's CTEs), the locks are taken and the rows written
+   * only if that CTE returns a row — the events of a change that did not happen are not written.
+   * Parameters are numbered from `firstParam`. Put the caller's CTEs first: `WITH <yours>, ${sql}`;
+   * `written` names the CTE that returns one row per event written. Once the statement has returned,
+   * call `committed()`.
+   */
+  appendCtes(
+    topic: string,
+    events: Envelope[],
+    options: { lane?: string; gate?: string; firstParam: number },
+  ): { sql: string; params: unknown[]; written: string } {
+    if (!events.length) throw new Error('OutboxWriter.appendCtes needs at least one event');
+    const n = (i: number) => `$${options.firstParam + i}`;
+    const alertIds = [...new Set(events.map((e) => e.alertId))].sort();
     const lock =
       options.lane === undefined
-        ? `pg_advisory_xact_lock(hashtext($1), hashtext(k))`
-        : `pg_advisory_xact_lock_shared(hashtext($1), hashtext(k)),
-                  pg_advisory_xact_lock(hashtext($1 || ':lane'), hashtext(k || ':' || $8::text))`;
-    await manager.query(
-      `WITH locked AS (
-         SELECT ${lock} FROM unnest($2::text[]) AS k),
-       written AS (
+        ? `pg_advisory_xact_lock(hashtext(${n(0)}), hashtext(k))`
+        : `pg_advisory_xact_lock_shared(hashtext(${n(0)}), hashtext(k)),
+                  pg_advisory_xact_lock(hashtext(${n(0)} || ':lane'), hashtext(k || ':' || ${n(7)}::text))`;
+    const gate = options.gate;
+    return {
+      sql: `outbox_locked AS (
+         SELECT ${lock} FROM ${gate ? `(SELECT 1 FROM ${gate} LIMIT 1) AS g, ` : ''}unnest(${n(1)}::text[]) AS k),
+       outbox_written AS (
          INSERT INTO "${this.schema}".outbox (event_id, topic, message_key, event_type, payload)
          SELECT e.event_id, e.topic, e.message_key, e.event_type, e.payload
-           FROM (SELECT count(*) FROM locked) AS l,
-                unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
+           FROM (SELECT count(*) AS locks FROM outbox_locked) AS l,
+                unnest(${n(2)}::uuid[], ${n(3)}::text[], ${n(4)}::text[], ${n(5)}::text[], ${n(6)}::text[])
                   WITH ORDINALITY AS e(event_id, topic, message_key, event_type, payload, n)
+          ${gate ? 'WHERE l.locks > 0' : ''}
           ORDER BY e.n
-         RETURNING 1)
-       SELECT count(*) FROM written`,
-      [
+         RETURNING 1)`,
+      params: [
         `outbox:${this.schema}`,
         alertIds,
         events.map((e) => e.eventId),
@@ -69,8 +91,13 @@ export class OutboxWriter {
         events.map((e) => encodeEvent(e)),
         ...(options.lane === undefined ? [] : [options.lane]),
       ],
-    );
-    this.notifier.afterCommit(manager, outboxChannel(this.schema));
+      written: 'outbox_written',
+    };
+  }
+
+  /** After a statement built with `appendCtes` has returned (committed): the relay is woken. */
+  committed(): void {
+    this.notifier.notify(outboxChannel(this.schema));
   }
 }
 

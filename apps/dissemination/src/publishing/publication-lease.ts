@@ -14,7 +14,6 @@ import { LoadedPublication, PublicationRepository } from './publication.reposito
  */
 export class PublicationLease {
   readonly token = randomUUID();
-  private held = false;
   private released = false;
 
   private constructor(
@@ -37,19 +36,8 @@ export class PublicationLease {
     const lease = new PublicationLease(renewer, repo, publicationId);
     const pub = await repo.claim(publicationId, lease.token, leaseMs);
     if (!pub) return null;
-    lease.held = true;
     renewer.add(lease);
     return { lease, pub };
-  }
-
-  /** Whether this holder still holds it as far as it knows (a renewal found it lost: false). */
-  get isHeld(): boolean {
-    return this.held;
-  }
-
-  /** The renewal round found the lease gone (lapsed and taken, or settled elsewhere). */
-  lost(): void {
-    this.held = false;
   }
 
   /**
@@ -58,14 +46,12 @@ export class PublicationLease {
    */
   settled(): void {
     this.renewer.remove(this);
-    this.held = false;
     this.released = true;
   }
 
   /** Stops renewing and frees the publication for the next claimant (a no-op once it is settled). */
   async release(): Promise<void> {
     this.renewer.remove(this);
-    this.held = false;
     if (this.released) return;
     this.released = true;
     await this.repo
@@ -98,11 +84,6 @@ export class LeaseRenewer {
     readonly logger: Logger,
   ) {}
 
-  /** Leases being renewed (for tests). */
-  get size(): number {
-    return this.leases.size;
-  }
-
   add(lease: PublicationLease): void {
     this.leases.add(lease);
     if (!this.timer) {
@@ -130,9 +111,8 @@ export class LeaseRenewer {
         this.leaseMs,
       );
       for (const lease of batch) {
-        if (held.has(lease.token)) continue;
-        lease.lost();
-        this.remove(lease);
+        // Gone (lapsed and taken, or settled): no longer renewed.
+        if (!held.has(lease.token)) this.remove(lease);
       }
     } catch (err) {
       // PostgreSQL away for a moment: the expiries decide; the next round tries again.

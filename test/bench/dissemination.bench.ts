@@ -8,7 +8,8 @@
  *  - first alert after a (re)start of dissemination, first alert after BENCH_IDLE_MS idle (default
  *    10 minutes), and the warm loop (BENCH_ALERTS alerts one after another): activation → 30th post,
  *    each alert with a realistic phone photo (3–6 MB noisy JPEG with EXIF, made with sharp here);
- *  - withdrawal: deactivation «con vida» → last photo post deleted, one alert at a time and five together;
+ *  - withdrawal: deactivation «con vida» → last photo post deleted, one alert at a time (BENCH_WITHDRAWALS)
+ *    and five together (BENCH_TOGETHER groups of five, default 1; BENCH_ALERTS must cover them all);
  *  - crash: SIGKILL mid-fan-out and restart at once: restart → ready, and restart → last post.
  * Every case prints pipeline ÷ floor and pipeline − floor. BENCH_BURST=1 adds the 1,500-post burst.
  * BENCH_PROF_DIR=<dir> writes a V8 CPU profile of each dissemination process there (where the time goes).
@@ -42,6 +43,10 @@ import {
 const LATENCIES = (process.env.BENCH_LATENCIES ?? '0,100').split(',').filter(Boolean).map(Number);
 const WARM_ALERTS = Number(process.env.BENCH_ALERTS ?? 20);
 const WITHDRAWALS = Number(process.env.BENCH_WITHDRAWALS ?? 10);
+/** Groups of five alerts deactivated together (each group takes five alerts of the warm loop). */
+const TOGETHER = Number(process.env.BENCH_TOGETHER ?? 1);
+if (WITHDRAWALS + 5 * TOGETHER > WARM_ALERTS)
+  throw new Error(`BENCH_ALERTS (${WARM_ALERTS}) must be at least BENCH_WITHDRAWALS + 5 × BENCH_TOGETHER`);
 const FLOOR_RUNS = Number(process.env.BENCH_FLOOR_RUNS ?? 10);
 const CRASHES = Number(process.env.BENCH_CRASHES ?? 3);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 600_000);
@@ -330,7 +335,9 @@ async function main(): Promise<void> {
       // Withdrawals: one at a time, then five together.
       const single: number[] = [];
       for (const a of warm.slice(0, WITHDRAWALS)) single.push(await withdraw([a]));
-      const together = await withdraw(warm.slice(WITHDRAWALS, WITHDRAWALS + 5));
+      const together: number[] = [];
+      for (let g = 0; g < TOGETHER; g++)
+        together.push(await withdraw(warm.slice(WITHDRAWALS + 5 * g, WITHDRAWALS + 5 * g + 5)));
 
       // Crash: SIGKILL mid-fan-out (sends in flight), restart at once.
       const crashes: { readyMs: number; lastPostMs: number }[] = [];
@@ -384,7 +391,12 @@ async function main(): Promise<void> {
           floor: floorDelete,
           aim: { limit: floorDelete + 250, what: 'p95 floor + 250' },
         },
-        { name: '… five alerts deactivated together', values: [together], floor: floorDelete },
+        {
+          name: '… five alerts deactivated together',
+          values: together,
+          floor: floorDelete,
+          aim: { limit: floorDelete + 250, what: 'p95 floor + 250' },
+        },
         {
           name: 'crash: restart → last post',
           values: crashes.map((c) => c.lastPostMs),

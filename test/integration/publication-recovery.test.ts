@@ -7,7 +7,9 @@ import {
   livePostsByAccount,
   resetSandboxFaults,
   restoreRevokedAccounts,
+  SANDBOXES,
   sandboxPosts,
+  sandboxStats,
   setFaults,
   setLatency,
   setVisibilityLag,
@@ -276,6 +278,51 @@ describe('posts that may exist (timelines that lag, answers dropped after commit
       await stack.start('dissemination', env);
     }
   }, 150_000);
+
+  it("a post id recorded while its withdrawal was deleting the others (a late sender's answer) is deleted too before the post counts as withdrawn", async () => {
+    const account = 'c4-fb';
+    const { pageId, pageAccessToken } = credentials[account];
+    const alert = await activate(52);
+    await settled(alert.id);
+    // A second post of the same publication exists on the page: the one a sender that had lost its
+    // lease made, whose answer reaches the database only once the withdrawal has read the ids.
+    const made = await fetch(`${stack.url('facebook-sandbox')}/v21.0/${pageId}/feed`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        message: `${marker(alert.folio, 1)} (late)`,
+        access_token: pageAccessToken,
+      }),
+    });
+    expect(made.status).toBe(200);
+    const lateId = ((await made.json()) as { id: string }).id;
+    // The account's delete is held 2 s (under the suite's 3 s channel timeout); the late id is recorded
+    // while it is.
+    await setFaults(stack, account, { latencyMs: 2_000 });
+    for (const s of SANDBOXES) await stack.http(s, 'POST', '/_control/stats/reset');
+    await deactivate(alert.id);
+    await waitFor(async () => ((await sandboxStats(stack)).maxInFlight?.[account] ?? 0) >= 1, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: `${account}'s delete to be under way`,
+    });
+    const recorded = await stack.query(
+      `UPDATE dissemination.publications SET other_remote_ids = array_append(other_remote_ids, $3)
+        WHERE alert_id = $1 AND account_id = $2 AND kind = 'activation' AND withdrawal_status = 'none'
+        RETURNING id`,
+      [alert.id, account, lateId],
+    );
+    expect(recorded).toHaveLength(1);
+    await setFaults(stack, account, { latencyMs: null });
+    await withdrawalCompleted(alert.id);
+    const left = (await sandboxPosts(stack, marker(alert.folio, 1))).filter((p) => !p.deletedAt);
+    expect(left.map((p) => `${p.accountId} ${p.id}`)).toEqual([]);
+    const [row] = await stack.query<{ withdrawal_status: string }>(
+      `SELECT withdrawal_status FROM dissemination.publications
+        WHERE alert_id = $1 AND account_id = $2 AND kind = 'activation'`,
+      [alert.id, account],
+    );
+    expect(row.withdrawal_status).toBe('withdrawn');
+  }, 180_000);
 
   it('posts exactly once per account when BullMQ locks lapse mid-send (the process pauses) and a second process takes the same jobs', async () => {
     // Two dissemination processes on the same queues, locks of 1 s checked every 0.5 s, platforms slow

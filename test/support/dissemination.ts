@@ -16,7 +16,6 @@ const SANDBOX_OF = { x: 'x-sandbox', facebook: 'facebook-sandbox', webhook: 'par
 export const ACCOUNTS = loadAccountsCatalog().accounts;
 
 /** Random credentials for every account of config/accounts.yaml (shared by dissemination and the sandboxes). */
-/** Random credentials for every account of config/accounts.yaml (shared by dissemination and the sandboxes). */
 export function sandboxCredentials(partnerBaseUrl: string): Record<string, Record<string, string>> {
   return generateSandboxCredentials(ACCOUNTS, partnerBaseUrl, 'ck');
 }

@@ -27,7 +27,7 @@ import {
 import { PublicationLease } from './publication-lease';
 import { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS, PublicationMedia } from './publication-media';
 import { LoadedPublication, PublicationRepository } from './publication.repository';
-import { accountRevokedEvent, failedEvent, mayExistEvent, succeededEvent } from './publication.events';
+import { accountRevokedEvent, failedEvent, mayExistEvent } from './publication.events';
 
 export { ACCOUNTS_CATALOG, CHANNEL_ADAPTERS } from './publication-media';
 
@@ -373,31 +373,11 @@ export class PostPublication {
     recovered: boolean,
     log: Logger,
   ): Promise<boolean> {
-    const postedAt = new Date();
-    // Under the lease nothing but this run changes the publication: its remote id stays the one it had.
-    const remoteId = pub.remote_id ?? remote.remoteId;
-    const event = succeededEvent(pub, { remoteId, url: remote.url }, postedAt, recovered);
-    const row = await this.repo.settlePosted(
-      pub.id,
-      token,
-      remote,
-      others,
-      recovered,
-      postedAt,
-      (firstParam) =>
-        this.outbox.appendCtes(TOPICS.publications, [event], {
-          lane: pub.account_id,
-          gate: 'settled',
-          firstParam,
-        }),
-    );
+    const row = await this.repo.settlePosted(pub, token, remote, others, recovered);
     if (!row) {
       log.warn('outcome not recorded: the publication is no longer under this lease');
       return false;
     }
-    this.outbox.committed();
-    if (row.remote_id !== remoteId)
-      log.error({ remoteId: row.remote_id, announced: remoteId }, 'posted event announced another remote id');
     pub.attempts = row.attempts;
     this.settledUnder.add(token);
     return true;

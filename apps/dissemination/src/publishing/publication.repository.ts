@@ -1,5 +1,5 @@
-import { AlertOutcome, PublicFicha } from '@alerta-rosa/contracts';
-import { CommitNotifier } from '@alerta-rosa/messaging';
+import { AlertOutcome, Envelope, PublicFicha, TOPICS } from '@alerta-rosa/contracts';
+import { CommitNotifier, OutboxWriter } from '@alerta-rosa/messaging';
 import { SERVICE_RUNTIME, ServiceRuntime } from '@alerta-rosa/runtime';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
@@ -7,7 +7,7 @@ import { AccountRow } from '../accounts/account.registry';
 import { RemotePost } from '../channels/channel.adapter';
 import { DisseminationConfig } from '../dissemination.config';
 import { PENDING_CHANNEL } from './fan-out.service';
-import { PublicationRow } from './publication.events';
+import { PublicationRow, confirmedAbsentEvent, succeededEvent, withdrawnEvent } from './publication.events';
 import { updateReturning } from './sql';
 
 /** A publication with its account, its alert's state and the ficha of its own version. */
@@ -52,6 +52,7 @@ export class PublicationRepository implements OnApplicationBootstrap {
   constructor(
     private readonly db: DataSource,
     private readonly notifier: CommitNotifier,
+    private readonly outbox: OutboxWriter,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime<DisseminationConfig>,
   ) {}
 
@@ -225,24 +226,30 @@ export class PublicationRepository implements OnApplicationBootstrap {
 
   /**
    * Posted, in one statement that commits on its own: the publication is marked posted under the
-   * caller's lease, its event appended to the outbox (only if it was), and, for a post that was to be
-   * withdrawn meanwhile (alert deactivated or photo changed while it was being sent), the account's
-   * withdrawal round reopened. One round trip right after the platform answered, so that the window in
-   * which a crash leaves a post the database does not know of (the restart then finds it by its marker)
-   * stays that of one statement. Undefined: the lease was lost and nothing was changed. `reopen` false:
-   * the caller is the account's withdrawal round itself.
+   * caller's lease, its «succeeded» event appended to the outbox (only if it was: `appendCtes` gated on
+   * the update) and, for a post that was to be withdrawn meanwhile (alert deactivated or photo changed
+   * while it was being sent), the account's withdrawal round reopened. One round trip right after the
+   * platform answered, so that the window in which a crash leaves a post the database does not know of
+   * (the restart then finds it by its marker) stays that of one statement. The event announces the id
+   * the row keeps (its first recorded one, else `remote`'s): under the lease nothing else changes it.
+   * Undefined: the lease was lost and nothing was changed. `reopen` false: the caller is the account's
+   * withdrawal round itself.
    */
   async settlePosted(
-    id: string,
+    pub: PublicationRow,
     token: string,
     remote: RemotePost,
     others: string[],
     recovered: boolean,
-    postedAt: Date,
-    events: (firstParam: number) => { sql: string; params: unknown[]; written: string },
     reopen = true,
   ): Promise<{ attempts: number; retract: boolean; remote_id: string; reopened: boolean } | undefined> {
-    const outbox = events(9);
+    const postedAt = new Date();
+    const announced = { remoteId: pub.remote_id ?? remote.remoteId, url: remote.url };
+    const outbox = this.outbox.appendCtes(
+      TOPICS.publications,
+      [succeededEvent(pub, announced, postedAt, recovered)],
+      { lane: pub.account_id, gate: 'settled', firstParam: 9 },
+    );
     const [row] = await this.db.query(
       `WITH settled AS (
          UPDATE dissemination.publications SET
@@ -264,9 +271,11 @@ export class PublicationRepository implements OnApplicationBootstrap {
        SELECT s.attempts, s.retract, s.remote_id, (SELECT count(*) FROM reopened)::int > 0 AS reopened,
               (SELECT count(*) FROM ${outbox.written})::int AS written
          FROM settled s`,
-      [id, token, remote.remoteId, remote.url, others, recovered, postedAt, reopen, ...outbox.params],
+      [pub.id, token, remote.remoteId, remote.url, others, recovered, postedAt, reopen, ...outbox.params],
     );
-    if (row?.reopened) this.notifier.notify(PENDING_CHANNEL);
+    if (!row) return undefined;
+    this.outbox.committed();
+    if (row.reopened) this.notifier.notify(PENDING_CHANNEL);
     return row;
   }
 
@@ -379,32 +388,60 @@ export class PublicationRepository implements OnApplicationBootstrap {
     );
   }
 
-  /** Taken down (the recorded post, or the one found by its marker). */
-  async markWithdrawn(
-    m: Db,
-    id: string,
-    foundRemoteId: string | null,
-  ): Promise<{ withdrawn_at: Date; remote_id: string } | undefined> {
-    const [row] = await updateReturning<{ withdrawn_at: Date; remote_id: string }>(
-      m,
+  /**
+   * Taken down, in one statement that commits on its own: the publication marked withdrawn and its
+   * event appended — only if every id recorded for it is among those just deleted (`deleted`: its
+   * recorded ids, or those found by its marker). An id recorded meanwhile (a late sender's answer)
+   * leaves the row as it was (false): the round runs again and deletes that one too. The event names the
+   * id the row keeps (its recorded one, else the first deleted).
+   */
+  async settleWithdrawn(pub: PublicationRow, deleted: string[]): Promise<boolean> {
+    const at = new Date();
+    return this.settleWithdrawal(
       `UPDATE dissemination.publications
-          SET withdrawal_status = 'withdrawn', withdrawn_at = clock_timestamp(), remote_id = COALESCE(remote_id, $2)
-        WHERE id = $1 AND withdrawal_status = 'none' RETURNING withdrawn_at, remote_id`,
-      [id, foundRemoteId],
+          SET withdrawal_status = 'withdrawn', withdrawn_at = $2, remote_id = COALESCE(remote_id, ($3::text[])[1])
+        WHERE id = $1 AND withdrawal_status = 'none'
+          AND (remote_id IS NULL OR remote_id = ANY ($3::text[])) AND other_remote_ids <@ $3::text[]
+        RETURNING 1`,
+      [pub.id, at, deleted],
+      withdrawnEvent(pub, pub.remote_id ?? deleted[0], at),
+      pub.account_id,
     );
-    return row;
   }
 
   /** A post that may have existed was looked for enough, after the platform's lag: not there. */
-  async markAbsent(m: Db, id: string): Promise<{ withdrawn_at: Date; marker_misses: number } | undefined> {
-    const [row] = await updateReturning<{ withdrawn_at: Date; marker_misses: number }>(
-      m,
-      `UPDATE dissemination.publications SET withdrawal_status = 'absent', withdrawn_at = clock_timestamp()
+  async settleAbsent(pub: PublicationRow, lookups: number): Promise<boolean> {
+    const at = new Date();
+    return this.settleWithdrawal(
+      `UPDATE dissemination.publications SET withdrawal_status = 'absent', withdrawn_at = $2
         WHERE id = $1 AND withdrawal_status = 'none' AND status = 'may_exist' AND remote_id IS NULL
-          AND other_remote_ids = '{}' RETURNING withdrawn_at, marker_misses`,
-      [id],
+          AND other_remote_ids = '{}' RETURNING 1`,
+      [pub.id, at],
+      confirmedAbsentEvent(pub, lookups, at),
+      pub.account_id,
     );
-    return row;
+  }
+
+  /** `update` (RETURNING a row when it changed one) and, gated on it, its event: one statement. */
+  private async settleWithdrawal(
+    update: string,
+    params: unknown[],
+    event: Envelope,
+    lane: string,
+  ): Promise<boolean> {
+    const outbox = this.outbox.appendCtes(TOPICS.publications, [event], {
+      lane,
+      gate: 'settled',
+      firstParam: params.length + 1,
+    });
+    const [row] = await this.db.query(
+      `WITH settled AS (${update}), ${outbox.sql}
+       SELECT (SELECT count(*) FROM ${outbox.written})::int AS written FROM settled`,
+      [...params, ...outbox.params],
+    );
+    if (!row) return false;
+    this.outbox.committed();
+    return true;
   }
 
   /** Closes the account's round unless something to retract is still up or unsettled. */

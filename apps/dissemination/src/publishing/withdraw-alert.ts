@@ -16,14 +16,7 @@ import {
 } from './marker-search';
 import { CHANNEL_ADAPTERS, RateLimitSignal, RunAgain, lookupOf, rateLimitWait } from './post-publication';
 import { PublicationLease } from './publication-lease';
-import {
-  PublicationRow,
-  causeOf,
-  confirmedAbsentEvent,
-  mayExistEvent,
-  succeededEvent,
-  withdrawnEvent,
-} from './publication.events';
+import { PublicationRow, causeOf, mayExistEvent } from './publication.events';
 import { PublicationRepository, WithdrawalRow } from './publication.repository';
 
 /**
@@ -105,7 +98,7 @@ export class WithdrawAlert {
       const ids = [pub.remote_id, ...pub.other_remote_ids].filter((x): x is string => !!x);
       if (ids.length) {
         await Promise.all(ids.map((id) => adapter.delete(credentials(), id)));
-        await this.withdrawn(pub, ids[0], log);
+        await this.withdrawn(pub, ids, log);
         continue;
       }
       // May exist, no id known: look it up by its marker.
@@ -116,8 +109,9 @@ export class WithdrawAlert {
       }
       const found = await adapter.findByMarker(credentials(), lookupOf(pub));
       if (found.length) {
-        await Promise.all(found.map((f) => adapter.delete(credentials(), f.remoteId)));
-        await this.withdrawn(pub, found[0].remoteId, log);
+        const foundIds = found.map((f) => f.remoteId);
+        await Promise.all(foundIds.map((id) => adapter.delete(credentials(), id)));
+        await this.withdrawn(pub, foundIds, log);
         continue;
       }
       const misses = await this.repo.recordMiss(pub.id);
@@ -150,24 +144,7 @@ export class WithdrawAlert {
       const ids = [fresh.remote_id, ...fresh.other_remote_ids].filter((x): x is string => !!x);
       if (ids.length) {
         const remote = { remoteId: ids[0], url: fresh.remote_url };
-        const postedAt = new Date();
-        const event = succeededEvent(fresh, remote, postedAt, true);
-        const row = await this.repo.settlePosted(
-          fresh.id,
-          lease.token,
-          remote,
-          ids.slice(1),
-          true,
-          postedAt,
-          (firstParam) =>
-            this.outbox.appendCtes(TOPICS.publications, [event], {
-              lane: fresh.account_id,
-              gate: 'settled',
-              firstParam,
-            }),
-          false,
-        );
-        if (row) this.outbox.committed();
+        await this.repo.settlePosted(fresh, lease.token, remote, ids.slice(1), true, false);
       } else if (fresh.send_started_at) {
         const reason = 'withdrawn while its send was unresolved';
         await this.repo.transaction(async (m) => {
@@ -192,31 +169,18 @@ export class WithdrawAlert {
     return again ?? null;
   }
 
-  private async withdrawn(pub: PublicationRow, remoteId: string, log: Logger): Promise<void> {
-    await this.repo.transaction(async (m) => {
-      const row = await this.repo.markWithdrawn(m, pub.id, remoteId);
-      if (row)
-        await this.outbox.append(
-          m,
-          TOPICS.publications,
-          [withdrawnEvent(pub, row.remote_id, row.withdrawn_at)],
-          { lane: pub.account_id },
-        );
-    });
-    log.info({ publicationId: pub.id, version: pub.alert_version }, 'post withdrawn');
+  private async withdrawn(pub: PublicationRow, deleted: string[], log: Logger): Promise<void> {
+    if (await this.repo.settleWithdrawn(pub, deleted))
+      log.info({ publicationId: pub.id, version: pub.alert_version }, 'post withdrawn');
+    else
+      log.info(
+        { publicationId: pub.id },
+        'post not marked withdrawn: settled already, or an id recorded meanwhile',
+      );
   }
 
   private async absent(pub: PublicationRow, lookups: number, log: Logger): Promise<void> {
-    await this.repo.transaction(async (m) => {
-      const row = await this.repo.markAbsent(m, pub.id);
-      if (row)
-        await this.outbox.append(
-          m,
-          TOPICS.publications,
-          [confirmedAbsentEvent(pub, row.marker_misses, row.withdrawn_at)],
-          { lane: pub.account_id },
-        );
-    });
+    await this.repo.settleAbsent(pub, lookups);
     log.info({ publicationId: pub.id, lookups }, 'post that may have existed confirmed absent');
   }
 

@@ -12,6 +12,8 @@
  *    and five together (BENCH_TOGETHER groups of five, default 1; BENCH_ALERTS must cover them all);
  *  - crash: SIGKILL mid-fan-out and restart at once: restart → ready, and restart → last post.
  * Every case prints pipeline ÷ floor and pipeline − floor. BENCH_BURST=1 adds the 1,500-post burst.
+ * The services log at info (BENCH_LOG_LEVEL sets dissemination's); BENCH_PREPARED=false runs every
+ * statement unnamed (DATABASE_PREPARED_STATEMENTS=false) for a comparison within one build.
  * BENCH_PROF_DIR=<dir> writes a V8 CPU profile of each dissemination process there (where the time goes).
  * Five deactivations together print each alert's stages (intake committed → published → dissemination
  * handled → rounds enqueued); BENCH_STAGES=1 prints them for the single withdrawals too. The idle spell
@@ -93,7 +95,15 @@ const loadLine = () =>
 
 async function main(): Promise<void> {
   console.log(`load average at start: ${loadLine()}`);
-  const stack = await TestStack.create();
+  // The services log at info, as in production (the test stack's default is debug); BENCH_LOG_LEVEL sets
+  // dissemination's. BENCH_PREPARED=false: every service runs its statements unnamed (the code before
+  // PreparingClient), for a comparison within one build.
+  const stack = await TestStack.create({
+    env: {
+      LOG_LEVEL: 'info',
+      ...(process.env.BENCH_PREPARED === 'false' ? { DATABASE_PREPARED_STATEMENTS: 'false' } : {}),
+    },
+  });
   const photos = await Promise.all([0, 1, 2].map(phonePhoto));
   console.log(
     `phone photos: ${photos.map((p) => `${(p.length / 1e6).toFixed(1)} MB`).join(', ')} (JPEG with EXIF)`,
@@ -163,8 +173,13 @@ async function main(): Promise<void> {
       if (!posts.every((p) => p.hasImage)) throw new Error(`posts of ${folio} without the card`);
       return { id, folio, ms: lastAt(posts, 'createdAt') - t0, fromMs: lastAt(posts, 'createdAt') - from };
     };
-    /** Deactivates alerts together; returns deactivation → last photo post deleted. */
-    const withdraw = async (alerts: { id: string; folio: string }[]) => {
+    /**
+     * Deactivates alerts together; returns deactivation → last photo post deleted. The CPU each stack
+     * process spent from the requests to the last deletion is added to `cpu` (ms by process).
+     */
+    const withdraw = async (alerts: { id: string; folio: string }[], cpu?: Map<string, number>) => {
+      const names = serviceNames(stack);
+      const cpuBefore = cpuSnapshot(names);
       const t0 = Date.now();
       await Promise.all(
         alerts.map(async (a) => {
@@ -185,6 +200,12 @@ async function main(): Promise<void> {
           ).length === alerts.length,
         { timeoutMs: 120_000, intervalMs: 20, what: 'withdrawals' },
       );
+      const cpuAfter = cpuSnapshot(names);
+      for (const label of new Set([...names.values(), 'postgres', 'java', 'redis-server']))
+        cpu?.set(
+          label,
+          (cpu.get(label) ?? 0) + (cpuAfter.groups.get(label) ?? 0) - (cpuBefore.groups.get(label) ?? 0),
+        );
       const posts = (await sandboxPosts(stack)).filter(
         (p) => p.hasImage && alerts.some((a) => p.text.includes(`Folio ${a.folio} `)),
       );
@@ -198,6 +219,30 @@ async function main(): Promise<void> {
           return `${Math.min(...ts)}–${Math.max(...ts)}`;
         });
         console.log(`  (${alerts.length} together: deletions of each alert at ${spans.join(', ')} ms)`);
+        if (process.env.BENCH_LOG_LEVEL === 'debug') {
+          // The hand-over as dissemination logged it: each alert's inbox commit, each dispatcher run.
+          const shown = new Set([
+            'event processed',
+            'dispatch run',
+            'withdrawals enqueued',
+            'publications enqueued',
+          ]);
+          const steps = stack
+            .service('dissemination')
+            .logs()
+            .filter((l) => shown.has(String(l.msg)) && Date.parse(String(l.time)) >= t0)
+            .map((l) => {
+              const alert = alerts.findIndex((a) => a.id === l.alertId);
+              const what =
+                l.msg === 'event processed'
+                  ? `alert ${alert + 1} committed`
+                  : l.msg === 'dispatch run'
+                    ? 'dispatch'
+                    : `${String(l.msg).split(' ')[0]} ${String(l.count)}`;
+              return `${Date.parse(String(l.time)) - t0} ${what}`;
+            });
+          console.log(`  (hand-over, ms: ${steps.join('; ')})`);
+        }
       }
       if (alerts.length > 1 || process.env.BENCH_STAGES === '1') {
         // Each alert's way to its deletions, ms after the request: intake committed → published →
@@ -334,10 +379,22 @@ async function main(): Promise<void> {
 
       // Withdrawals: one at a time, then five together.
       const single: number[] = [];
-      for (const a of warm.slice(0, WITHDRAWALS)) single.push(await withdraw([a]));
+      const singleCpu = new Map<string, number>();
+      for (const a of warm.slice(0, WITHDRAWALS)) single.push(await withdraw([a], singleCpu));
       const together: number[] = [];
+      const togetherCpu = new Map<string, number>();
       for (let g = 0; g < TOGETHER; g++)
-        together.push(await withdraw(warm.slice(WITHDRAWALS + 5 * g, WITHDRAWALS + 5 * g + 5)));
+        together.push(await withdraw(warm.slice(WITHDRAWALS + 5 * g, WITHDRAWALS + 5 * g + 5), togetherCpu));
+      // CPU per alert withdrawn (the stack's processes, from the requests to the last deletion; 10 ms ticks).
+      const perAlert = (cpu: Map<string, number>, alerts: number) =>
+        [...cpu.entries()]
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${(v / alerts).toFixed(0)}`)
+          .join(', ');
+      console.log(
+        `  CPU ms per alert withdrawn: alone ${perAlert(singleCpu, single.length)}; five together ${perAlert(togetherCpu, 5 * together.length)}`,
+      );
 
       // Crash: SIGKILL mid-fan-out (sends in flight), restart at once.
       const crashes: { readyMs: number; lastPostMs: number }[] = [];

@@ -12,6 +12,11 @@ export const baseConfigSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(12),
   /** An idle pooled connection is closed after this long; 0 keeps it open (pg's default is 10 s). */
   DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
+  /** Parameterised statements as named prepared statements (parsed and planned once per connection). */
+  DATABASE_PREPARED_STATEMENTS: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')

@@ -1,4 +1,5 @@
 import { DataSource, DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { PreparingClient } from './preparing-client';
 
 export interface ServiceDataSourceInput {
   url: string;
@@ -9,6 +10,8 @@ export interface ServiceDataSourceInput {
   poolSize?: number;
   /** Idle connections are closed after this long (ms); 0 keeps them. */
   poolIdleMs?: number;
+  /** Parameterised statements run as named prepared statements (PreparingClient); default true. */
+  prepareStatements?: boolean;
   applicationName: string;
 }
 
@@ -26,7 +29,12 @@ export function serviceDataSourceOptions(input: ServiceDataSourceInput): DataSou
     logging: ['error'],
     applicationName: input.applicationName,
     // TCP keep-alive on connections that may sit idle for days between alerts.
-    extra: { max: input.poolSize ?? 10, idleTimeoutMillis: input.poolIdleMs ?? 10_000, keepAlive: true },
+    extra: {
+      max: input.poolSize ?? 10,
+      idleTimeoutMillis: input.poolIdleMs ?? 10_000,
+      keepAlive: true,
+      ...(input.prepareStatements === false ? {} : { Client: PreparingClient }),
+    },
   };
 }
 

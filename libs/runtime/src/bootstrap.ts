@@ -178,6 +178,7 @@ async function migrate<C extends BaseConfig & { PORT: number }>(
       entities: options.entities,
       migrations,
       poolSize: 2, // one holds the advisory lock, one runs the migrations
+      prepareStatements: false, // the schema changes under them
       applicationName: `${options.name}-migrations`,
     }),
   );

@@ -90,6 +90,7 @@ export class RuntimeModule {
             migrations: options.migrations,
             poolSize: runtime.config.DATABASE_POOL_SIZE,
             poolIdleMs: runtime.config.DATABASE_POOL_IDLE_MS,
+            prepareStatements: runtime.config.DATABASE_PREPARED_STATEMENTS,
             applicationName: runtime.name,
           }),
         ),

@@ -11,6 +11,7 @@ import { PENDING_CHANNEL } from './fan-out.service';
 import { PublicationMedia } from './publication-media';
 import { PublishingService } from './publishing.service';
 import { Pool } from 'pg';
+import { PreparingClient } from '@alerta-rosa/database';
 
 /** Job id of a post: deterministic, so a second enqueue of the same publication is a no-op. */
 export function postJobId(alertId: string, version: number, accountId: string): string {
@@ -58,6 +59,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
       connectionString: this.config.DATABASE_URL,
       max: 2,
       application_name: 'dissemination-dispatcher',
+      ...(this.config.DATABASE_PREPARED_STATEMENTS ? { Client: PreparingClient } : {}),
     });
     this.pool.on('error', (err) => this.logger.warn({ err: err.message }, 'dispatcher connection lost'));
     this.loop = new CommittedWorkLoop({
@@ -128,6 +130,7 @@ export class PendingDispatcher implements OnApplicationBootstrap, OnApplicationS
    * follow account changes made by another replica and re-enqueue rows whose job vanished.
    */
   private async dispatch(full: boolean): Promise<void> {
+    this.logger.debug({ full }, 'dispatch run');
     if (full) {
       try {
         await this.queues.sync(await this.registry.list());

@@ -14,7 +14,8 @@ import {
   RateLimitedError,
   TransientError,
 } from './channel.errors';
-import { fetchFailure, resetFromHeaders } from './http-failure';
+import { HttpAnswer, HttpClient, multipartBody } from './http-client';
+import { requestFailure, resetFromHeaders } from './http-failure';
 
 export interface FacebookAdapterOptions {
   graphBaseUrl: string;
@@ -35,25 +36,40 @@ const DUPLICATE_CODE = 506;
 export class FacebookAdapter implements ChannelAdapter {
   readonly platform = 'facebook' as const;
 
+  /** One keep-alive pool for every page (they share the Graph API's host). */
+  private readonly http = new HttpClient();
+
   constructor(private readonly options: FacebookAdapterOptions) {}
 
   async post(account: ChannelAccount, req: PostRequest, hooks: PostHooks): Promise<RemotePost> {
     const { pageId, pageAccessToken } = account.credentials;
-    let body: FormData | URLSearchParams;
+    let body: { data: Buffer; contentType: string };
     let path: string;
     if (req.image) {
-      const form = new FormData();
       const { data, contentType } = req.image;
-      const name = contentType === 'image/png' ? 'ficha.png' : 'ficha.jpg';
-      form.set('source', new Blob([new Uint8Array(data)], { type: contentType }), name);
-      form.set('message', req.text);
-      form.set('alt_text_custom', req.image.altText);
-      form.set('published', 'true');
-      form.set('access_token', pageAccessToken);
-      body = form;
+      const form = multipartBody(
+        {
+          message: req.text,
+          alt_text_custom: req.image.altText,
+          published: 'true',
+          access_token: pageAccessToken,
+        },
+        {
+          field: 'source',
+          filename: contentType === 'image/png' ? 'ficha.png' : 'ficha.jpg',
+          contentType,
+          data,
+        },
+      );
+      body = { data: form.body, contentType: form.contentType };
       path = `${pageId}/photos`;
     } else {
-      body = new URLSearchParams({ message: req.text, access_token: pageAccessToken });
+      body = {
+        data: Buffer.from(
+          new URLSearchParams({ message: req.text, access_token: pageAccessToken }).toString(),
+        ),
+        contentType: 'application/x-www-form-urlencoded',
+      };
       path = `${pageId}/feed`;
     }
     await hooks.beforeCreate();
@@ -83,29 +99,33 @@ export class FacebookAdapter implements ChannelAdapter {
   private async call<T>(
     method: string,
     path: string,
-    body?: FormData | URLSearchParams,
+    body?: { data: Buffer; contentType: string },
     creates = false,
     goneOk = false,
   ): Promise<T> {
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(`${this.options.graphBaseUrl}/${this.options.graphVersion}/${path}`, {
+      res = await this.http.request(`${this.options.graphBaseUrl}/${this.options.graphVersion}/${path}`, {
         method,
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        headers: body ? { 'content-type': body.contentType } : {},
+        body: body?.data,
+        timeoutMs: this.options.timeoutMs,
       });
     } catch (err) {
-      throw fetchFailure('facebook', err, creates);
+      throw requestFailure('facebook', err, creates);
     }
+    const ok = res.status >= 200 && res.status < 300;
     let json: (T & GraphError) | undefined;
     try {
-      json = (await res.json()) as T & GraphError;
-    } catch (err) {
-      if (res.ok && creates) throw new AmbiguousError('facebook: unreadable answer after posting');
-      if (!res.ok && res.status < 500) throw new BadContentError(`facebook ${res.status}: not JSON`);
-      throw fetchFailure('facebook', err, creates);
+      json = JSON.parse(res.body.toString('utf8')) as T & GraphError;
+    } catch {
+      if (ok && creates) throw new AmbiguousError('facebook: unreadable answer after posting');
+      if (!ok && res.status < 500) throw new BadContentError(`facebook ${res.status}: not JSON`);
+      throw creates
+        ? new AmbiguousError(`facebook ${res.status}: not JSON`)
+        : new TransientError(`facebook ${res.status}: not JSON`);
     }
-    if (res.ok && !json?.error) return json as T;
+    if (ok && !json?.error) return json as T;
     const e = json?.error ?? {};
     if (res.status === 429 || RATE_LIMIT_CODES.has(e.code ?? -1)) {
       throw new RateLimitedError(resetFromHeaders(res.headers), `facebook ${res.status}/${e.code}`);

@@ -14,7 +14,8 @@ import {
   RateLimitedError,
   TransientError,
 } from './channel.errors';
-import { fetchFailure, resetFromHeaders } from './http-failure';
+import { HttpAnswer, HttpClient } from './http-client';
+import { requestFailure, resetFromHeaders } from './http-failure';
 
 export interface WebhookAdapterOptions {
   timeoutMs: number;
@@ -34,6 +35,9 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
  */
 export class WebhookAdapter implements ChannelAdapter {
   readonly platform = 'webhook' as const;
+
+  /** One keep-alive pool for every partner. */
+  private readonly http = new HttpClient();
 
   constructor(private readonly options: WebhookAdapterOptions) {}
 
@@ -108,9 +112,9 @@ export class WebhookAdapter implements ChannelAdapter {
     goneOk = false,
   ): Promise<T> {
     const timestamp = String(Math.floor(Date.now() / 1000));
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(url, {
+      res = await this.http.request(url, {
         method,
         body: method === 'DELETE' || method === 'GET' ? undefined : body,
         headers: {
@@ -120,13 +124,13 @@ export class WebhookAdapter implements ChannelAdapter {
           'x-alerta-rosa-timestamp': timestamp,
           'x-alerta-rosa-signature': signWebhook(account.credentials.secret, timestamp, body),
         },
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        timeoutMs: this.options.timeoutMs,
       });
     } catch (err) {
-      throw fetchFailure('webhook', err, method === 'POST');
+      throw requestFailure('webhook', err, method === 'POST');
     }
-    const text = await res.text().catch(() => '');
-    if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+    const text = res.body.toString('utf8');
+    if (res.status >= 200 && res.status < 300) return (text ? JSON.parse(text) : {}) as T;
     if (goneOk && (res.status === 404 || res.status === 410)) return {} as T;
     if (res.status === 429) throw new RateLimitedError(resetFromHeaders(res.headers), 'webhook 429');
     if (res.status === 401 || res.status === 403) throw new AuthRevokedError(`webhook ${res.status}`);

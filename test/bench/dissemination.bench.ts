@@ -9,7 +9,8 @@
  *    10 minutes), and the warm loop (BENCH_ALERTS alerts one after another): activation → 30th post,
  *    each alert with a realistic phone photo (3–6 MB noisy JPEG with EXIF, made with sharp here);
  *  - withdrawal: deactivation «con vida» → last photo post deleted, one alert at a time (BENCH_WITHDRAWALS)
- *    and five together (BENCH_TOGETHER groups of five, default 1; BENCH_ALERTS must cover them all);
+ *    and five together (BENCH_TOGETHER groups of five, default 1; BENCH_ALERTS must cover them all),
+ *    with outcome BENCH_OUTCOME (default localizada_con_vida: a «LOCALIZADA» notice per account; cancelada: none);
  *  - crash: SIGKILL mid-fan-out and restart at once: restart → ready, and restart → last post.
  * Every case prints pipeline ÷ floor and pipeline − floor. BENCH_BURST=1 adds the 1,500-post burst.
  * The services log at info (BENCH_LOG_LEVEL sets dissemination's); BENCH_PREPARED=false runs every
@@ -47,6 +48,8 @@ const WARM_ALERTS = Number(process.env.BENCH_ALERTS ?? 20);
 const WITHDRAWALS = Number(process.env.BENCH_WITHDRAWALS ?? 10);
 /** Groups of five alerts deactivated together (each group takes five alerts of the warm loop). */
 const TOGETHER = Number(process.env.BENCH_TOGETHER ?? 1);
+/** The deactivations' outcome: «con vida» posts a «LOCALIZADA» notice on every account; `cancelada` none. */
+const OUTCOME = process.env.BENCH_OUTCOME ?? 'localizada_con_vida';
 if (WITHDRAWALS + 5 * TOGETHER > WARM_ALERTS)
   throw new Error(`BENCH_ALERTS (${WARM_ALERTS}) must be at least BENCH_WITHDRAWALS + 5 × BENCH_TOGETHER`);
 const FLOOR_RUNS = Number(process.env.BENCH_FLOOR_RUNS ?? 10);
@@ -184,7 +187,7 @@ async function main(): Promise<void> {
       await Promise.all(
         alerts.map(async (a) => {
           const res = await stack.http('intake', 'POST', `/api/v1/alerts/${a.id}/deactivate`, {
-            outcome: 'localizada_con_vida',
+            outcome: OUTCOME,
           });
           if (res.status !== 200) throw new Error(`deactivate: ${res.status}`);
         }),

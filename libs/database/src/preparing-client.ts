@@ -15,10 +15,9 @@ const names = new Map<string, string | null>();
 export function statementName(text: string): string | null {
   let name = names.get(text);
   if (name === undefined) {
-    name =
-      names.size < MAX_PREPARED_TEXTS
-        ? `ar_${createHash('sha1').update(text).digest('base64url').slice(0, 22)}`
-        : null;
+    // Over the cap a text is not remembered either: dynamic SQL must not grow this map without bound.
+    if (names.size >= MAX_PREPARED_TEXTS) return null;
+    name = `ar_${createHash('sha1').update(text).digest('base64url').slice(0, 22)}`;
     names.set(text, name);
   }
   return name;
@@ -68,4 +67,9 @@ export class PreparingClient extends Client {
 function planNoLongerFits(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return e?.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
+}
+
+/** How many texts this process remembers (named, or named once and now run unnamed). */
+export function rememberedTexts(): number {
+  return names.size;
 }

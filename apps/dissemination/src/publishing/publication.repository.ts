@@ -31,6 +31,8 @@ export interface WithdrawalRow {
 }
 
 type Db = Pick<EntityManager, 'query'>;
+/** What a posted settle returns. */
+type PostedRow = { attempts: number; retract: boolean; remote_id: string; reopened: boolean };
 const LEASE = `clock_timestamp() + make_interval(secs => $3::float / 1000)`;
 /** A publication with its account, alert state and the ficha of its version (append a WHERE on p). */
 const LOADED = `SELECT p.*, a.platform, a.handle, to_jsonb(a) AS account, al.status AS alert_status, al.outcome,
@@ -242,40 +244,33 @@ export class PublicationRepository implements OnApplicationBootstrap {
     others: string[],
     recovered: boolean,
     reopen = true,
-  ): Promise<{ attempts: number; retract: boolean; remote_id: string; reopened: boolean } | undefined> {
+  ): Promise<PostedRow | undefined> {
     const postedAt = new Date();
     const announced = { remoteId: pub.remote_id ?? remote.remoteId, url: remote.url };
-    const outbox = this.outbox.appendCtes(
-      TOPICS.publications,
-      [succeededEvent(pub, announced, postedAt, recovered)],
-      { lane: pub.account_id, gate: 'settled', firstParam: 9 },
+    const row = await this.settleWithEvent<PostedRow>(
+      `UPDATE dissemination.publications SET
+          status = 'posted',
+          remote_id = COALESCE(remote_id, $3),
+          remote_url = CASE WHEN remote_id IS NULL OR remote_id = $3 THEN $4 ELSE remote_url END,
+          other_remote_ids = ARRAY(
+            SELECT DISTINCT x FROM unnest(other_remote_ids || $5::text[] || ARRAY[$3::text]) AS x
+             WHERE x <> COALESCE(remote_id, $3)),
+          posted_at = $7, recovered = $6, claim_token = NULL, claim_expires_at = NULL
+        WHERE id = $1 AND status = 'pending' AND claim_token = $2
+        RETURNING alert_id, account_id, cause_event_id, correlation_id, with_image, retract, attempts, remote_id`,
+      [pub.id, token, remote.remoteId, remote.url, others, recovered, postedAt, reopen],
+      succeededEvent(pub, announced, postedAt, recovered),
+      pub.account_id,
+      {
+        ctes: `reopened AS (
+           INSERT INTO dissemination.withdrawals AS w (alert_id, account_id, cause_event_id, correlation_id)
+           SELECT alert_id, account_id, cause_event_id, correlation_id FROM settled WHERE retract AND with_image AND $8
+           ON CONFLICT (alert_id, account_id) DO UPDATE SET status = 'pending', completed_at = NULL, enqueued_at = NULL
+           RETURNING 1)`,
+        select: `s.attempts, s.retract, s.remote_id, (SELECT count(*) FROM reopened)::int > 0 AS reopened`,
+      },
     );
-    const [row] = await this.db.query(
-      `WITH settled AS (
-         UPDATE dissemination.publications SET
-            status = 'posted',
-            remote_id = COALESCE(remote_id, $3),
-            remote_url = CASE WHEN remote_id IS NULL OR remote_id = $3 THEN $4 ELSE remote_url END,
-            other_remote_ids = ARRAY(
-              SELECT DISTINCT x FROM unnest(other_remote_ids || $5::text[] || ARRAY[$3::text]) AS x
-               WHERE x <> COALESCE(remote_id, $3)),
-            posted_at = $7, recovered = $6, claim_token = NULL, claim_expires_at = NULL
-          WHERE id = $1 AND status = 'pending' AND claim_token = $2
-          RETURNING alert_id, account_id, cause_event_id, correlation_id, with_image, retract, attempts, remote_id),
-       reopened AS (
-         INSERT INTO dissemination.withdrawals AS w (alert_id, account_id, cause_event_id, correlation_id)
-         SELECT alert_id, account_id, cause_event_id, correlation_id FROM settled WHERE retract AND with_image AND $8
-         ON CONFLICT (alert_id, account_id) DO UPDATE SET status = 'pending', completed_at = NULL, enqueued_at = NULL
-         RETURNING 1),
-       ${outbox.sql}
-       SELECT s.attempts, s.retract, s.remote_id, (SELECT count(*) FROM reopened)::int > 0 AS reopened,
-              (SELECT count(*) FROM ${outbox.written})::int AS written
-         FROM settled s`,
-      [pub.id, token, remote.remoteId, remote.url, others, recovered, postedAt, reopen, ...outbox.params],
-    );
-    if (!row) return undefined;
-    this.outbox.committed();
-    if (row.reopened) this.notifier.notify(PENDING_CHANNEL);
+    if (row?.reopened) this.notifier.notify(PENDING_CHANNEL);
     return row;
   }
 
@@ -397,7 +392,7 @@ export class PublicationRepository implements OnApplicationBootstrap {
    */
   async settleWithdrawn(pub: PublicationRow, deleted: string[]): Promise<boolean> {
     const at = new Date();
-    return this.settleWithdrawal(
+    const settled = await this.settleWithEvent(
       `UPDATE dissemination.publications
           SET withdrawal_status = 'withdrawn', withdrawn_at = $2, remote_id = COALESCE(remote_id, ($3::text[])[1])
         WHERE id = $1 AND withdrawal_status = 'none'
@@ -407,12 +402,13 @@ export class PublicationRepository implements OnApplicationBootstrap {
       withdrawnEvent(pub, pub.remote_id ?? deleted[0], at),
       pub.account_id,
     );
+    return !!settled;
   }
 
   /** A post that may have existed was looked for enough, after the platform's lag: not there. */
   async settleAbsent(pub: PublicationRow, lookups: number): Promise<boolean> {
     const at = new Date();
-    return this.settleWithdrawal(
+    const settled = await this.settleWithEvent(
       `UPDATE dissemination.publications SET withdrawal_status = 'absent', withdrawn_at = $2
         WHERE id = $1 AND withdrawal_status = 'none' AND status = 'may_exist' AND remote_id IS NULL
           AND other_remote_ids = '{}' RETURNING 1`,
@@ -420,28 +416,35 @@ export class PublicationRepository implements OnApplicationBootstrap {
       confirmedAbsentEvent(pub, lookups, at),
       pub.account_id,
     );
+    return !!settled;
   }
 
-  /** `update` (RETURNING a row when it changed one) and, gated on it, its event: one statement. */
-  private async settleWithdrawal(
-    update: string,
+  /**
+   * `settle` (an UPDATE … RETURNING a row when it changed one, named `settled`; then `more.ctes`) and,
+   * gated on it, `event` in the outbox: one statement, which commits on its own; the relay is woken
+   * after it. Undefined when `settle` changed nothing (no event is written either).
+   */
+  private async settleWithEvent<T = { settled: number }>(
+    settle: string,
     params: unknown[],
     event: Envelope,
     lane: string,
-  ): Promise<boolean> {
+    more: { ctes?: string; select?: string } = {},
+  ): Promise<T | undefined> {
     const outbox = this.outbox.appendCtes(TOPICS.publications, [event], {
       lane,
       gate: 'settled',
       firstParam: params.length + 1,
     });
     const [row] = await this.db.query(
-      `WITH settled AS (${update}), ${outbox.sql}
-       SELECT (SELECT count(*) FROM ${outbox.written})::int AS written FROM settled`,
+      `WITH settled AS (${settle}), ${more.ctes ? `${more.ctes}, ` : ''}${outbox.sql}
+       SELECT ${more.select ?? '1 AS settled'}, (SELECT count(*) FROM ${outbox.written})::int AS written
+         FROM settled s`,
       [...params, ...outbox.params],
     );
-    if (!row) return false;
+    if (!row) return undefined;
     this.outbox.committed();
-    return true;
+    return row as T;
   }
 
   /** Closes the account's round unless something to retract is still up or unsettled. */

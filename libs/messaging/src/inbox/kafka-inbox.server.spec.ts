@@ -1,5 +1,6 @@
+import { ALERT_EVENT_TYPES, createEnvelope, encodeEvent, newId } from '@alerta-rosa/contracts';
 import pino from 'pino';
-import type { Kafka } from 'kafkajs';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { KafkaInboxServer } from './kafka-inbox.server';
 
@@ -14,6 +15,7 @@ class FakeConsumer {
   private crashListener: ((e: { payload: { error: Error; restart: boolean } }) => void) | null = null;
   running = false;
   disconnected = false;
+  eachBatch: ((payload: EachBatchPayload) => Promise<void>) | null = null;
   constructor(private readonly failConnect: boolean) {}
   on(event: string, listener: (e: { payload: { error: Error; restart: boolean } }) => void) {
     if (event === this.events.CRASH) this.crashListener = listener;
@@ -22,8 +24,9 @@ class FakeConsumer {
     if (this.failConnect) throw new Error('Connection error: connect ECONNREFUSED');
   }
   async subscribe() {}
-  async run() {
+  async run(options: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) {
     this.running = true;
+    this.eachBatch = options.eachBatch;
   }
   async disconnect() {
     this.running = false;
@@ -53,13 +56,13 @@ function fakeKafka(connectFailures: number) {
   };
 }
 
-async function startServer(kafka: Kafka): Promise<KafkaInboxServer> {
+async function startServer(kafka: Kafka, dataSource = {} as DataSource): Promise<KafkaInboxServer> {
   const server = new KafkaInboxServer({
     kafka,
     groupId: 'probe',
     topicPrefix: 'unit',
     topics: ['alerts.v1'],
-    dataSource: {} as DataSource,
+    dataSource,
     schema: 'probe',
     logger: pino({ level: 'silent' }),
     maxAttempts: 3,
@@ -126,5 +129,101 @@ describe('KafkaInboxServer when kafkajs gives up on its consumer', () => {
     await server.close();
     await settle(10_000);
     expect(consumers).toHaveLength(1);
+  });
+});
+
+/**
+ * The offset commit after a batch: while consuming, the batch ends without waiting for the commit's
+ * answer (the next fetch starts from the resolved offsets, so five alerts deactivated together are not
+ * taken in waves paced by commit round trips); when stopping, and on close, the commit is waited for,
+ * so a graceful stop leaves nothing to redeliver. Driven with a stand-in for kafkajs (the real-broker
+ * paths: inbox-consumer.test.ts, worker-crash.test.ts' SIGTERM case).
+ */
+describe('KafkaInboxServer offset commits', () => {
+  const ficha = {
+    fullName: 'Luisa Hernández',
+    age: 16,
+    municipalityCode: '20039',
+    municipalityName: 'Heroica Ciudad de Huajuapan de León',
+    lastSeenAt: '2026-11-27T18:00:00.000Z',
+    lastSeenPlace: null,
+    description: null,
+  };
+  const message = (offset: string): KafkaMessage =>
+    ({
+      offset,
+      timestamp: String(Date.now()),
+      key: null,
+      headers: {},
+      attributes: 0,
+      value: Buffer.from(
+        encodeEvent(
+          createEnvelope({
+            type: ALERT_EVENT_TYPES.activated,
+            alertId: newId(),
+            producer: 'intake',
+            payload: {
+              folio: 'AR-2026-0042',
+              version: 1,
+              reportedAt: '2026-11-27T19:00:00.000Z',
+              activatedAt: '2026-11-27T19:05:00.000Z',
+              ficha,
+            },
+          }),
+        ),
+      ),
+    }) as KafkaMessage;
+  // Every inbox insert succeeds: the handler runs and the message counts as handled.
+  const dataSource = {
+    transaction: async (fn: (m: unknown) => Promise<void>) => fn({ query: async () => [{ event_id: 'x' }] }),
+  } as unknown as DataSource;
+
+  function batchPayload(running: () => boolean) {
+    const answers: (() => void)[] = [];
+    const commits: string[] = [];
+    const payload = {
+      batch: { topic: 'unit.alerts.v1', partition: 0, messages: [message('41'), message('42')] },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+      pause: () => () => undefined,
+      isRunning: running,
+      isStale: () => false,
+      commitOffsetsIfNecessary: (offsets: { topics: { partitions: { offset: string }[] }[] }) => {
+        commits.push(offsets.topics[0].partitions[0].offset);
+        return new Promise<void>((resolve) => answers.push(resolve));
+      },
+    } as unknown as EachBatchPayload;
+    return { payload, commits, answer: () => answers.forEach((a) => a()) };
+  }
+
+  const ended = async (p: Promise<unknown>) => {
+    let done = false;
+    void p.then(() => (done = true));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    return done;
+  };
+
+  it('ends a batch without waiting for its commit while consuming, and waits for it on close', async () => {
+    const { kafka, consumers } = fakeKafka(0);
+    const server = await startServer(kafka, dataSource);
+    const b = batchPayload(() => true);
+    expect(await ended(consumers[0].eachBatch!(b.payload))).toBe(true);
+    expect(b.commits).toEqual(['43']);
+    const closing = server.close();
+    expect(await ended(closing)).toBe(false); // the commit sent is still unanswered
+    b.answer();
+    expect(await ended(closing)).toBe(true);
+  });
+
+  it('waits for the commit of a batch that ends while the consumer is stopping', async () => {
+    const { kafka, consumers } = fakeKafka(0);
+    const server = await startServer(kafka, dataSource);
+    const b = batchPayload(() => b.commits.length === 0); // stopping once the batch is handled
+    const batch = consumers[0].eachBatch!(b.payload);
+    expect(await ended(batch)).toBe(false);
+    expect(b.commits).toEqual(['43']);
+    b.answer();
+    expect(await ended(batch)).toBe(true);
+    await server.close();
   });
 });

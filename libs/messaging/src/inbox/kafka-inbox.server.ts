@@ -106,6 +106,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     since: new Date().toISOString(),
   };
   private readonly retrying = new Map<string, RetryingPartition>();
+  /** Offset commits sent and not yet answered. */
+  private readonly pendingCommits = new Set<Promise<void>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   /** Event-caused failures so far, kept across pauses so an infrastructure hiccup does not reset them. */
   private readonly eventFailures = new Map<string, { attempts: number; error: Error }>();
@@ -142,7 +144,16 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     for (const t of this.resumeTimers) clearTimeout(t);
     this.resumeTimers.clear();
     this.retrying.clear();
-    // kafkajs lets the message in flight finish before the consumer leaves the group.
+    // kafkajs lets the message in flight finish before the consumer leaves the group; a commit sent
+    // before the stop is answered first (waited for at most 5 s: a broker away must not hold a stop).
+    if (this.pendingCommits.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.pendingCommits),
+        new Promise((r) => (timer = setTimeout(r, 5_000))),
+      ]);
+      clearTimeout(timer);
+    }
     await this.consumer?.disconnect().catch(() => undefined);
     await this.dlqProducer?.disconnect().catch(() => undefined);
     this.consumer = null;
@@ -260,6 +271,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   }: EachBatchPayload): Promise<void> {
     const live = () => isRunning() && !isStale();
     const messages = batch.messages;
+    const received = Date.now();
     const key = `${batch.topic}:${batch.partition}`;
     let processed: string | null = null;
     let stoppedBy: Error | null = null;
@@ -322,24 +334,37 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
           'rebalance: batch stopped',
         );
     } finally {
+      const handledAt = Date.now();
       // One commit per batch (also when stopping or failing midway): whatever was handled is committed;
-      // a message handled but not committed (crash) is redelivered and recognised by the inbox.
+      // a message handled but not committed (crash) is redelivered and recognised by the inbox. While
+      // running, the batch does not wait for the commit's answer: the next fetch starts from the offsets
+      // resolved above, not the committed ones, and a commit lost with the process only means events the
+      // inbox recognises. Commits go in order on the coordinator's connection. When stopping, the commit
+      // is awaited, so a graceful stop leaves nothing to redeliver.
+      let commitMs = 0;
       if (processed !== null) {
-        try {
-          await commitOffsetsIfNecessary({
-            topics: [
-              {
-                topic: batch.topic,
-                partitions: [{ partition: batch.partition, offset: (BigInt(processed) + 1n).toString() }],
-              },
-            ],
-          });
-        } catch (err) {
-          this.options.logger.warn(
-            { topic: batch.topic, partition: batch.partition, err: (err as Error).message },
-            'offset commit failed; handled events are recognised by the inbox if delivered again',
-          );
-        }
+        const commit = this.commit(
+          commitOffsetsIfNecessary,
+          batch.topic,
+          batch.partition,
+          (BigInt(processed) + 1n).toString(),
+        );
+        if (!live()) await commit;
+        commitMs = Date.now() - handledAt;
+      }
+      if (this.options.logger.isLevelEnabled('debug')) {
+        // Where a batch's time goes: from the first message's append to its fetch, handling, offset commit.
+        this.options.logger.debug(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: messages.length,
+            waitedMs: messages.length ? received - Number(messages[0].timestamp) : 0,
+            handledMs: handledAt - received,
+            commitMs,
+          },
+          'batch done',
+        );
       }
     }
     if (stoppedBy && live()) this.pausePartition(key, batch.topic, batch.partition, pause, stoppedBy);
@@ -349,6 +374,25 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         'partition consuming again',
       );
     }
+  }
+
+  /** Commits one partition's offset; never throws (pending commits are awaited on close). */
+  private commit(
+    commitOffsets: EachBatchPayload['commitOffsetsIfNecessary'],
+    topic: string,
+    partition: number,
+    offset: string,
+  ): Promise<void> {
+    const p = commitOffsets({ topics: [{ topic, partitions: [{ partition, offset }] }] })
+      .catch((err: Error) => {
+        this.options.logger.warn(
+          { topic, partition, err: err.message },
+          'offset commit failed; handled events are recognised by the inbox if delivered again',
+        );
+      })
+      .finally(() => this.pendingCommits.delete(p));
+    this.pendingCommits.add(p);
+    return p;
   }
 
   /** Pauses a partition after an infrastructure error and resumes it after a capped, growing backoff. */

@@ -73,7 +73,9 @@ export class HttpClient {
   ): Promise<HttpAnswer> {
     const url = new URL(target);
     const secure = url.protocol === 'https:';
-    const body = options.body === undefined ? undefined : Buffer.from(options.body);
+    // A Buffer is sent as it is (a card of half a megabyte is not copied per request).
+    const body =
+      options.body === undefined || Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
     return new Promise<HttpAnswer>((resolve, reject) => {
       let connected = false;
       let answered = false;

@@ -307,6 +307,12 @@ async function main(): Promise<void> {
     });
     console.log(`ficha card: ${(card.length / 1024).toFixed(0)} KB (JPEG, 1000×1250)`);
     let floorRun = 0;
+    /** The floor calls the platforms straight: nothing to record before or after a create. */
+    const noHooks = {
+      beforeCreate: async () => undefined,
+      onRemoteId: async () => undefined,
+      refused: async () => undefined,
+    };
     const floorRound = async () => {
       const tag = `Piso-${++floorRun}-${randomBytes(3).toString('hex')}`;
       const t0 = Date.now();
@@ -323,11 +329,7 @@ async function main(): Promise<void> {
               marker: tag,
               idempotencyKey: `${tag}-${a.id}`,
             },
-            {
-              beforeCreate: async () => undefined,
-              onRemoteId: async () => undefined,
-              refused: async () => undefined,
-            },
+            noHooks,
           ),
         })),
       );
@@ -351,11 +353,7 @@ async function main(): Promise<void> {
             remote: await adapters[a.platform].post(
               a,
               { text: `Alerta Rosa ${tag} ${a.id} ${k}`, marker: tag, idempotencyKey: `${tag}-${a.id}-${k}` },
-              {
-                beforeCreate: async () => undefined,
-                onRemoteId: async () => undefined,
-                refused: async () => undefined,
-              },
+              noHooks,
             ),
           })),
         ),

@@ -1,32 +1,10 @@
-import { ALERT_EVENT_TYPES } from './alert-events';
+import { sampleActivation, sampleFicha } from '../../../test/support/sample-events';
 import { createEnvelope } from './envelope';
 import { EventDecodeError, decodeEvent, encodeEvent } from './event-registry';
-import { isUuidV7, newId } from './uuid';
+import { isUuidV7 } from './uuid';
 
-const ficha = {
-  fullName: 'Luisa Hernández',
-  age: 16,
-  municipalityCode: '20039',
-  municipalityName: 'Heroica Ciudad de Huajuapan de León',
-  lastSeenAt: '2026-11-27T18:00:00.000Z',
-  lastSeenPlace: null,
-  description: null,
-};
-
-function activation() {
-  return createEnvelope({
-    type: ALERT_EVENT_TYPES.activated,
-    alertId: newId(),
-    producer: 'intake',
-    payload: {
-      folio: 'AR-2026-0042',
-      version: 1,
-      reportedAt: '2026-11-27T19:00:00.000Z',
-      activatedAt: '2026-11-27T19:05:00.000Z',
-      ficha,
-    },
-  });
-}
+const activation = sampleActivation;
+const ficha = sampleFicha;
 
 describe('event contracts', () => {
   it('gives every event a UUIDv7 id and makes it its own correlation when nothing caused it', () => {

@@ -1,7 +1,8 @@
-import { ALERT_EVENT_TYPES, createEnvelope, encodeEvent, newId } from '@alerta-rosa/contracts';
+import { encodeEvent } from '@alerta-rosa/contracts';
 import pino from 'pino';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { sampleActivation } from '../../../../test/support/sample-events';
 import { KafkaInboxServer } from './kafka-inbox.server';
 
 /**
@@ -140,15 +141,6 @@ describe('KafkaInboxServer when kafkajs gives up on its consumer', () => {
  * paths: inbox-consumer.test.ts, worker-crash.test.ts' SIGTERM case).
  */
 describe('KafkaInboxServer offset commits', () => {
-  const ficha = {
-    fullName: 'Luisa Hernández',
-    age: 16,
-    municipalityCode: '20039',
-    municipalityName: 'Heroica Ciudad de Huajuapan de León',
-    lastSeenAt: '2026-11-27T18:00:00.000Z',
-    lastSeenPlace: null,
-    description: null,
-  };
   const message = (offset: string): KafkaMessage =>
     ({
       offset,
@@ -156,22 +148,7 @@ describe('KafkaInboxServer offset commits', () => {
       key: null,
       headers: {},
       attributes: 0,
-      value: Buffer.from(
-        encodeEvent(
-          createEnvelope({
-            type: ALERT_EVENT_TYPES.activated,
-            alertId: newId(),
-            producer: 'intake',
-            payload: {
-              folio: 'AR-2026-0042',
-              version: 1,
-              reportedAt: '2026-11-27T19:00:00.000Z',
-              activatedAt: '2026-11-27T19:05:00.000Z',
-              ficha,
-            },
-          }),
-        ),
-      ),
+      value: Buffer.from(encodeEvent(sampleActivation())),
     }) as KafkaMessage;
   // Every inbox insert succeeds: the handler runs and the message counts as handled.
   const dataSource = {

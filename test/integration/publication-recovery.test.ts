@@ -326,10 +326,10 @@ describe('posts that may exist (timelines that lag, answers dropped after commit
 
   it('posts exactly once per account when BullMQ locks lapse mid-send (the process pauses) and a second process takes the same jobs', async () => {
     // Two dissemination processes on the same queues, locks of 1 s checked every 0.5 s, platforms slow
-    // enough to keep every send in flight for seconds, timelines that lag. The first process takes the jobs (the second is
-    // paused meanwhile), then the first is paused for 8 s (a stalled event loop, a VM freeze): its
-    // locks lapse and the second is handed its jobs while they still run (ARCHITECTURE pitfall 11). The
-    // publications' leases (30 s here) outlive the pause.
+    // enough to keep every send in flight for seconds, timelines that lag. The first process takes the
+    // jobs (the second is paused meanwhile), then the first is paused (a stalled event loop, a VM
+    // freeze) until its locks have lapsed and the second has been handed its jobs while they still run
+    // (ARCHITECTURE pitfall 11). The publications' leases (30 s here) outlive the pause.
     const lapseEnv = {
       ...env,
       QUEUE_LOCK_DURATION_MS: '1000',
@@ -343,57 +343,74 @@ describe('posts that may exist (timelines that lag, answers dropped after commit
     for (const a of ACCOUNTS) await setFaults(stack, a.id, { latencyMs: a.platform === 'x' ? 1_500 : 3_000 });
     // Timelines behind writes, as on the real platforms: a look-up cannot see a post still being made.
     await setVisibilityLag(stack, 30_000);
-    process.kill(second.child.pid!, 'SIGSTOP');
-    let alert: { id: string; folio: string };
-    try {
-      alert = await activate(36);
-      await waitFor(async () => (await publications(alert.id)).length === 30, {
-        timeoutMs: 30_000,
-        intervalMs: 50,
-        what: 'the fan-out',
-      });
-      await sleep(1_500); // the first process's workers have taken the jobs
-    } finally {
-      process.kill(second.child.pid!, 'SIGCONT');
-    }
-    process.kill(first.child.pid!, 'SIGSTOP');
-    await sleep(8_000);
-    process.kill(first.child.pid!, 'SIGCONT');
-
-    await settled(alert.id);
-    await setLatency(stack, 0);
-    await sleep(1_500);
-    const live = livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1));
-    expect([...live.keys()].sort()).toEqual(ACCOUNTS.map((a) => a.id).sort());
-    expect(
-      [...live.entries()].filter(([, posts]) => posts.length !== 1).map(([id, p]) => `${id}×${p.length}`),
-    ).toEqual([]);
-    expect(
-      (await publications(alert.id)).filter((r) => r.status !== 'posted').map((r) => r.account_id),
-    ).toEqual([]);
-
-    // The lapse really happened: BullMQ counted stalled runs and handed the jobs over.
     const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
       maxRetriesPerRequest: null,
     });
-    let stalled = 0;
-    try {
-      for (const a of ACCOUNTS) {
-        const q = new Queue(`account-${a.id}`, { connection: redis, prefix: stack.topicPrefix });
-        const rows = await stack.query<{ alert_version: number }>(
-          `SELECT alert_version FROM dissemination.publications WHERE alert_id = $1 AND account_id = $2`,
-          [alert.id, a.id],
-        );
-        for (const r of rows) {
-          const job = await q.getJob(`post-${alert.id}-v${r.alert_version}-${a.id}`);
-          stalled += job?.stalledCounter ?? 0;
-        }
-        await q.close();
+    const queues = ACCOUNTS.map(
+      (a) => [a.id, new Queue(`account-${a.id}`, { connection: redis, prefix: stack.topicPrefix })] as const,
+    );
+    const activeJobs = async () =>
+      (await Promise.all(queues.map(([, q]) => q.getActiveCount()))).reduce((n, c) => n + c, 0);
+    // How many times BullMQ found one of this alert's post jobs with its lock lapsed and took it back.
+    const stalledRuns = async (alertId: string) => {
+      let stalled = 0;
+      for (const [accountId, q] of queues) {
+        const job = await q.getJob(`post-${alertId}-v1-${accountId}`);
+        stalled += job?.stalledCounter ?? 0;
       }
+      return stalled;
+    };
+    let alert: { id: string; folio: string };
+    try {
+      process.kill(second.child.pid!, 'SIGSTOP');
+      try {
+        alert = await activate(36);
+        await waitFor(async () => (await publications(alert.id)).length === 30, {
+          timeoutMs: 30_000,
+          intervalMs: 50,
+          what: 'the fan-out',
+        });
+        // The first process's workers hold the sends (each stays in flight for seconds): wait for that
+        // rather than for a fixed time, so a slow machine cannot let them finish before the pause.
+        await waitFor(async () => (await activeJobs()) >= 20, {
+          timeoutMs: 20_000,
+          intervalMs: 20,
+          what: 'the first process running the sends',
+        });
+      } finally {
+        process.kill(second.child.pid!, 'SIGCONT');
+      }
+      process.kill(first.child.pid!, 'SIGSTOP');
+      try {
+        // Paused until the second process has found the lapsed locks and taken the jobs back, then a
+        // little longer so that it runs them while the first still holds its sends.
+        await waitFor(async () => (await stalledRuns(alert.id)) > 0, {
+          timeoutMs: 20_000,
+          intervalMs: 100,
+          what: 'the second process taking back the lapsed jobs',
+        });
+        await sleep(2_000);
+      } finally {
+        process.kill(first.child.pid!, 'SIGCONT');
+      }
+
+      await settled(alert.id);
+      await setLatency(stack, 0);
+      await sleep(1_500);
+      const live = livePostsByAccount(await sandboxPosts(stack), marker(alert.folio, 1));
+      expect([...live.keys()].sort()).toEqual(ACCOUNTS.map((a) => a.id).sort());
+      expect(
+        [...live.entries()].filter(([, posts]) => posts.length !== 1).map(([id, p]) => `${id}×${p.length}`),
+      ).toEqual([]);
+      expect(
+        (await publications(alert.id)).filter((r) => r.status !== 'posted').map((r) => r.account_id),
+      ).toEqual([]);
+      // The lapse really happened: BullMQ counted stalled runs and handed the jobs over.
+      expect(await stalledRuns(alert.id)).toBeGreaterThan(0);
     } finally {
+      for (const [, q] of queues) await q.close();
       redis.disconnect();
     }
-    expect(stalled).toBeGreaterThan(0);
     expect(second.running && first.running).toBe(true);
   }, 240_000);
 });

@@ -21,6 +21,11 @@ const probe = {
   failAlways: new Set<string>(),
   failOnce: new Set<string>(),
   handled: [] as string[],
+  /** Events whose handler also leaves deferred work; the flushes seen, each with its events in order. */
+  deferring: new Set<string>(),
+  flushes: [] as string[][],
+  /** A flush that holds this event fails. */
+  failFlush: new Set<string>(),
 };
 
 @Controller()
@@ -36,6 +41,17 @@ class ProbeHandler {
     ]);
     if (probe.failAlways.has(event.eventId)) throw new Error('el servicio externo no responde');
     if (probe.failOnce.has(event.eventId) && n === 1) throw new Error('fallo transitorio');
+    if (probe.deferring.has(event.eventId)) {
+      const m = ctx.manager;
+      ctx.defer('probe.deferred', event.eventId, async (ids: string[]) => {
+        probe.flushes.push(ids);
+        await m.query(
+          `INSERT INTO probe.deferred (event_id, pos, flush) SELECT id, pos, $2 FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, pos)`,
+          [ids, probe.flushes.length],
+        );
+        if (ids.some((id) => probe.failFlush.has(id))) throw new Error('el trabajo diferido falló');
+      });
+    }
     probe.handled.push(event.eventId);
   }
 }
@@ -78,6 +94,9 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
     await dataSource.initialize();
     await dataSource.query(`CREATE SCHEMA probe`);
     await dataSource.query(`CREATE TABLE probe.effects (event_id uuid NOT NULL, attempt int NOT NULL)`);
+    await dataSource.query(
+      `CREATE TABLE probe.deferred (event_id uuid NOT NULL, pos int NOT NULL, flush int NOT NULL)`,
+    );
     const runner = dataSource.createQueryRunner();
     await createMessagingTables(runner, 'probe');
     await upgradeMessagingTablesV2(runner, 'probe');
@@ -207,5 +226,77 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
       [good],
     );
     expect(transactions).toBeLessThan(good.length);
+  });
+
+  /** Waits until the deferred work of `ids` has committed; its rows grouped by flush, in order. */
+  async function deferredCommitted(ids: string[]): Promise<string[][]> {
+    await waitFor(
+      async () => {
+        const [{ n }] = await dataSource.query(
+          `SELECT count(*)::int AS n FROM probe.deferred WHERE event_id = ANY($1)`,
+          [ids],
+        );
+        return n === ids.length;
+      },
+      { what: 'the deferred work of every event' },
+    );
+    const rows = await dataSource.query<{ event_id: string; flush: number }[]>(
+      `SELECT event_id, flush FROM probe.deferred WHERE event_id = ANY($1) ORDER BY flush, pos`,
+      [ids],
+    );
+    const flushes = new Map<number, string[]>();
+    for (const r of rows) flushes.set(r.flush, [...(flushes.get(r.flush) ?? []), r.event_id]);
+    return [...flushes.values()];
+  }
+
+  it('does the work handlers defer once per shared transaction, with its events in the order consumed', async () => {
+    const alertId = newId();
+    const events = Array.from({ length: 10 }, () => activation(alertId, 'AR-2026-0105'));
+    const ids = events.map((e) => e.eventId);
+    for (const id of ids) probe.deferring.add(id);
+
+    await publish(events); // one request: one batch on one partition
+    const flushes = await deferredCommitted(ids);
+    expect(flushes.flat()).toEqual(ids); // each once, in order
+    expect(flushes.length).toBeLessThan(ids.length);
+    const effects = await dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM probe.effects WHERE event_id = ANY($1) GROUP BY event_id`,
+      [ids],
+    );
+    expect(effects.map((e) => e.n)).toEqual(ids.map(() => 1));
+  });
+
+  it('rolls back a group whose deferred work fails; its events are handled again alone and only the one at fault is dead-lettered', async () => {
+    const alertId = newId();
+    const events = Array.from({ length: 6 }, () => activation(alertId, 'AR-2026-0106'));
+    const ids = events.map((e) => e.eventId);
+    for (const id of ids) probe.deferring.add(id);
+    const bad = ids[3];
+    probe.failFlush.add(bad);
+    const good = ids.filter((id) => id !== bad);
+
+    await publish(events);
+    const flushes = await deferredCommitted(good);
+    await waitFor(
+      async () =>
+        (await dataSource.query(`SELECT 1 FROM probe.dead_letters WHERE event_id = $1`, [bad])).length === 1,
+      { what: 'the event at fault dead-lettered' },
+    );
+    // Each good event's deferred work and its handler's own write committed once; none of the bad one's.
+    expect(flushes.flat()).toEqual(good);
+    expect(await dataSource.query(`SELECT 1 FROM probe.deferred WHERE event_id = $1`, [bad])).toEqual([]);
+    const effects = await dataSource.query<{ event_id: string; n: number }[]>(
+      `SELECT event_id, count(*)::int AS n FROM probe.effects WHERE event_id = ANY($1) GROUP BY event_id`,
+      [ids],
+    );
+    expect(effects.map((e) => e.event_id).sort()).toEqual([...good].sort());
+    expect(effects.map((e) => e.n)).toEqual(good.map(() => 1));
+    // Alone, it was tried the configured number of times, and the dead letter names the deferred work's error.
+    expect(probe.flushes.filter((f) => f.length === 1 && f[0] === bad)).toHaveLength(3);
+    const [dead] = await dataSource.query(
+      `SELECT error, attempts FROM probe.dead_letters WHERE event_id = $1`,
+      [bad],
+    );
+    expect(dead).toEqual({ error: 'el trabajo diferido falló', attempts: 3 });
   });
 });

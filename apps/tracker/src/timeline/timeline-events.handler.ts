@@ -15,24 +15,25 @@ export class TimelineEventsHandler {
 
   @EventPattern(TOPICS.alerts)
   async onAlertEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
-    await this.timeline.record(ctx.manager, event);
-    // Same transaction: every alert version is also a CAP 1.2 message (apps/tracker/src/cap).
+    this.timeline.record(ctx, event);
+    // Same transaction: every alert version is also a CAP 1.2 message (apps/tracker/src/cap; its own
+    // tables, issued now, while the projection is written at the transaction's end).
     await this.cap.onAlertEvent(ctx.manager, event);
   }
 
   @EventPattern(TOPICS.publications)
-  onPublicationEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
-    return this.timeline.record(ctx.manager, event);
+  onPublicationEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): void {
+    this.timeline.record(ctx, event);
   }
 
   @EventPattern(TOPICS.tasks)
-  onTaskEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
-    return this.timeline.record(ctx.manager, event);
+  onTaskEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): void {
+    this.timeline.record(ctx, event);
   }
 
   /** The tracker's own closure events come back through Kafka like any other (and so rebuild alike). */
   @EventPattern(TOPICS.tracking)
-  onTrackingEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): Promise<void> {
-    return this.timeline.record(ctx.manager, event);
+  onTrackingEvent(@Payload() event: Envelope, @Ctx() ctx: InboxContext): void {
+    this.timeline.record(ctx, event);
   }
 }

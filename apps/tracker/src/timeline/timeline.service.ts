@@ -7,6 +7,7 @@ import {
   TRACKING_EVENT_TYPES,
 } from '@alerta-rosa/contracts';
 import { notFound } from '@alerta-rosa/http';
+import { InboxContext } from '@alerta-rosa/messaging';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ClosureDecider } from '../closure/closure.decider';
@@ -44,6 +45,9 @@ const PUBLICATION_FAILURE_LABELS: Record<string, string> = {
   not_configured: 'cuenta sin credenciales',
   exhausted: 'reintentos agotados',
 };
+
+/** The deferred-work key of the projection in an inbox transaction. */
+const PROJECTION_WORK = 'tracker.projection';
 
 const CONSUMER_LABELS: Record<string, string> = {
   'alerta-rosa.dissemination': 'difusión',
@@ -119,11 +123,18 @@ export class TimelineService {
   ) {}
 
   /**
-   * Records an event on its alert's timeline and in the projection (called inside the inbox transaction),
-   * then lets the closure rule look at the alert if the event could have closed it.
+   * Records an event on its alert's timeline and in the projection, then lets the closure rule look at
+   * the alerts the events could have closed: at the end of the inbox transaction, for every event it
+   * handles at once (a group of consecutive events of a partition: one statement per table for the
+   * group instead of four per event), in the order consumed, as tracker:rebuild applies them.
    */
-  async record(m: EntityManager, event: Envelope): Promise<void> {
-    const result = await this.projector.apply(sqlOf(m, true), [event]);
+  record(ctx: InboxContext, event: Envelope): void {
+    const m = ctx.manager;
+    ctx.defer(PROJECTION_WORK, event, (events) => this.project(m, events));
+  }
+
+  private async project(m: EntityManager, events: Envelope[]): Promise<void> {
+    const result = await this.projector.apply(sqlOf(m, true), events);
     await this.closure.afterProjection(m, result);
   }
 

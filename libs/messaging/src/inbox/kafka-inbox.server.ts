@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { isTransientInfrastructureError } from '../errors/transient-error';
-import { ConsumedMessageMeta, InboxContext } from './inbox.context';
+import { ConsumedMessageMeta, DeferredWork, InboxContext } from './inbox.context';
 
 export interface KafkaInboxServerOptions {
   kafka: Kafka;
@@ -284,8 +284,21 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       // A message whose handler failed inside a group: the messages before it go in a group of their
       // own, then it is handled alone (its failed attempt counts), then grouping resumes after it.
       let failed = null as { index: number; error: Error } | null;
+      // After a group's deferred work failed (no one message to blame): its messages one by one, each
+      // with its own deferred work, so the one at fault retries alone and goes to the DLQ alone.
+      let soloUntil = 0;
       let i = 0;
       while (i < messages.length && live() && !stoppedBy) {
+        if (i < soloUntil) {
+          const step = await this.onMessage(batch.topic, batch.partition, messages[i], heartbeat);
+          if (step.transient) {
+            stoppedBy = step.transient;
+            break;
+          }
+          done(messages[i++]);
+          await heartbeat();
+          continue;
+        }
         if (failed?.index === i) {
           const step = await this.onMessage(
             batch.topic,
@@ -312,6 +325,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         }
         if (r.failure && r.failure.index >= 0) {
           failed = { index: i + r.failure.index, error: r.failure.error };
+        } else if (r.failure?.span) {
+          soloUntil = i + r.failure.span;
         } else if ((r.failure || r.undecodable) && i < messages.length && live()) {
           // Undecodable (dead-lettered at once), or grouping disabled: this message alone, with
           // bounded retries and the DLQ.
@@ -435,7 +450,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
    * Handles the longest prefix of `messages` that fits a group (size and time limits), in one
    * transaction, and says how many it committed. It stops before an undecodable message
    * (`undecodable`). If anything fails the whole group rolls back (`committed` 0) and `failure` says
-   * which message's handler threw (`index`), or -1 when the failure was not a handler's.
+   * which message's handler threw (`index`), or -1 when the failure was not a handler's (the deferred
+   * work of the group, `span` messages).
    */
   private async processGroup(
     topic: string,
@@ -445,7 +461,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   ): Promise<{
     committed: number;
     undecodable?: boolean;
-    failure?: { index: number; error: Error };
+    /** `span`: how many messages the group had handled when it failed. */
+    failure?: { index: number; error: Error; span?: number };
     transient?: Error;
   }> {
     const maxMs = this.options.groupMaxMs ?? 20;
@@ -456,6 +473,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     const handled: { envelope: Envelope; duplicate: boolean }[] = [];
     let undecodable = false;
     let failedAt = -1;
+    const work = new DeferredWork();
     try {
       await this.options.dataSource.transaction(async (manager) => {
         for (const message of messages) {
@@ -471,10 +489,12 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
           }
           const meta = this.metaOf(topic, logical, partition, message);
           failedAt = handled.length;
-          const duplicate = await this.handleInTransaction(manager, envelope, handler, meta);
+          const duplicate = await this.handleInTransaction(manager, envelope, handler, meta, work);
           failedAt = -1;
           handled.push({ envelope, duplicate });
         }
+        // The work the handlers left for the group's end; a failure here is no one handler's.
+        await work.flush();
       });
     } catch (err) {
       if (isTransientInfrastructureError(err)) return { committed: 0, transient: err as Error };
@@ -482,7 +502,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         { err: (err as Error).message, events: handled.length + 1, topic, partition },
         'event group rolled back; its events are handled again',
       );
-      return { committed: 0, failure: { index: failedAt, error: err as Error } };
+      return { committed: 0, failure: { index: failedAt, error: err as Error, span: handled.length } };
     }
     for (const h of handled) await this.afterCommit(h.envelope, this.options.groupId, h.duplicate);
     return { committed: handled.length, undecodable };
@@ -620,7 +640,9 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   ): Promise<void> {
     let duplicate = false;
     await this.options.dataSource.transaction(async (manager) => {
-      duplicate = await this.handleInTransaction(manager, envelope, handler, meta);
+      const work = new DeferredWork();
+      duplicate = await this.handleInTransaction(manager, envelope, handler, meta, work);
+      await work.flush();
     });
     await this.afterCommit(envelope, meta.consumer, duplicate);
   }
@@ -631,6 +653,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     envelope: Envelope,
     handler: MessageHandler,
     meta: ConsumedMessageMeta,
+    work: DeferredWork,
   ): Promise<boolean> {
     const inserted: unknown[] = await manager.query(
       `INSERT INTO "${this.options.schema}".inbox (consumer, event_id, event_type, alert_id, topic, kafka_partition, kafka_offset)
@@ -646,7 +669,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       ],
     );
     if (inserted.length === 0) return true;
-    const result = await handler(envelope, new InboxContext([manager, meta]));
+    const result = await handler(envelope, new InboxContext([manager, meta, work]));
     await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     return false;
   }

@@ -20,6 +20,16 @@ export interface LoadedPublication extends PublicationRow {
 }
 
 /** A withdrawal round on one account, with the alert-level request when the alert is deactivated. */
+/** What AlertWithdrawalCompleted reports. */
+export interface WithdrawalFigures {
+  folio: string;
+  outcome: string;
+  accounts: number;
+  posts: number;
+  requestedAt: Date;
+  completedAt: Date;
+}
+
 export interface WithdrawalRow {
   alert_id: string;
   account_id: string;
@@ -356,19 +366,64 @@ export class PublicationRepository implements OnApplicationBootstrap {
     this.notifier.afterCommit(m, PENDING_CHANNEL);
   }
 
-  async withdrawal(alertId: string, accountId: string): Promise<WithdrawalRow | undefined> {
-    const [w] = await this.db.query(
-      `SELECT w.alert_id, w.account_id, w.status, w.attempts, w.delayed_reported_at,
-              COALESCE(w.cause_event_id, aw.cause_event_id, p.cause_event_id) AS cause_event_id,
-              COALESCE(w.correlation_id, aw.correlation_id, p.correlation_id) AS correlation_id
+  /**
+   * One account's withdrawal round as it stands, in one statement: the round (its cause: its own, the
+   * alert's withdrawal request's, else its latest publication's), the account, and — while the round is
+   * pending — every post to retract on it that exists or may exist (as `toRetract`), newest version first.
+   */
+  async round(
+    alertId: string,
+    accountId: string,
+  ): Promise<{ w: WithdrawalRow; account: AccountRow; retract: PublicationRow[] } | undefined> {
+    const rows: (PublicationRow & {
+      account_row: AccountRow;
+      w_status: WithdrawalRow['status'];
+      w_attempts: number;
+      w_delayed_reported_at: Date | null;
+      w_cause_event_id: string;
+      w_correlation_id: string;
+    })[] = await this.db.query(
+      `SELECT p.*, a.platform, a.handle, to_jsonb(a) AS account_row,
+              w.status AS w_status, w.attempts AS w_attempts, w.delayed_reported_at AS w_delayed_reported_at,
+              COALESCE(w.cause_event_id, aw.cause_event_id, lp.cause_event_id) AS w_cause_event_id,
+              COALESCE(w.correlation_id, aw.correlation_id, lp.correlation_id) AS w_correlation_id
          FROM dissemination.withdrawals w
+         JOIN dissemination.accounts a ON a.id = w.account_id
          LEFT JOIN dissemination.alert_withdrawals aw ON aw.alert_id = w.alert_id
          LEFT JOIN LATERAL (SELECT cause_event_id, correlation_id FROM dissemination.publications
-                             WHERE alert_id = w.alert_id ORDER BY alert_version DESC LIMIT 1) p ON true
-        WHERE w.alert_id = $1 AND w.account_id = $2`,
+                             WHERE alert_id = w.alert_id ORDER BY alert_version DESC LIMIT 1) lp ON true
+         LEFT JOIN dissemination.publications p
+           ON w.status = 'pending' AND p.alert_id = w.alert_id AND p.account_id = w.account_id AND p.retract
+          AND p.withdrawal_status = 'none' AND p.status IN ('pending', 'posted', 'may_exist')
+        WHERE w.alert_id = $1 AND w.account_id = $2
+        ORDER BY p.alert_version DESC`,
       [alertId, accountId],
     );
-    return w;
+    if (!rows.length) return undefined;
+    const [first] = rows;
+    const w: WithdrawalRow = {
+      alert_id: alertId,
+      account_id: accountId,
+      status: first.w_status,
+      attempts: first.w_attempts,
+      delayed_reported_at: first.w_delayed_reported_at,
+      cause_event_id: first.w_cause_event_id,
+      correlation_id: first.w_correlation_id,
+    };
+    const retract = rows
+      .filter((r) => r.id !== null)
+      .map(
+        ({
+          account_row: _a,
+          w_status: _s,
+          w_attempts: _n,
+          w_delayed_reported_at: _d,
+          w_cause_event_id: _c,
+          w_correlation_id: _r,
+          ...pub
+        }) => pub as PublicationRow,
+      );
+    return { w, account: first.account_row, retract };
   }
 
   /** What the round must take down on the account: every post to retract that exists or may exist. */
@@ -464,70 +519,57 @@ export class PublicationRepository implements OnApplicationBootstrap {
     return rows.length === 1;
   }
 
-  /** The deactivated alert's withdrawal is not recorded complete and no account's round is pending. */
-  async alertWithdrawalDue(alertId: string): Promise<boolean> {
-    const [row] = await this.db.query(
-      `SELECT EXISTS (SELECT 1 FROM dissemination.alert_withdrawals WHERE alert_id = $1 AND completed_at IS NULL)
-              AND NOT EXISTS (SELECT 1 FROM dissemination.withdrawals WHERE alert_id = $1 AND status = 'pending')
-              AS due`,
-      [alertId],
-    );
-    return row.due === true;
-  }
-
   /**
-   * The deactivated alert's withdrawal is complete when no account's round is pending: returns the figures
-   * for AlertWithdrawalCompleted once (serialised by a row lock), undefined when it is not due or already
-   * recorded, 'busy' when another caller holds the lock (it is not waited for: the caller tries again).
+   * The deactivated alert's withdrawal is complete when no account's round is pending: records it once,
+   * with its AlertWithdrawalCompleted event (`eventOf` the figures), and returns the figures; undefined
+   * when it is not due or was recorded already. Checked after the round's commit: of the last rounds,
+   * the one committing last sees every round done. Two statements, no transaction: the figures (no row
+   * unless due), then one statement that marks it complete only if it still is due and not recorded,
+   * and appends the event gated on that. Of several last rounds checking together, the row lock lets
+   * one mark it (held only while that statement runs, not across round trips of a busy process); the
+   * others' updates then find it recorded and write nothing.
    */
   async completeAlertWithdrawal(
-    m: Db,
     alertId: string,
-  ): Promise<
-    | {
-        folio: string;
-        outcome: string;
-        accounts: number;
-        posts: number;
-        requestedAt: Date;
-        completedAt: Date;
-      }
-    | 'busy'
-    | undefined
-  > {
-    const [aw] = await m.query(
-      `SELECT * FROM dissemination.alert_withdrawals WHERE alert_id = $1 FOR UPDATE SKIP LOCKED`,
+    eventOf: (figures: WithdrawalFigures) => Envelope,
+  ): Promise<WithdrawalFigures | undefined> {
+    const [due] = await this.db.query(
+      `SELECT aw.outcome, aw.requested_at, al.folio,
+              (SELECT count(*) FROM dissemination.withdrawals WHERE alert_id = aw.alert_id)::int AS accounts,
+              (SELECT count(*) FROM dissemination.publications
+                WHERE alert_id = aw.alert_id AND withdrawal_status = 'withdrawn')::int AS posts
+         FROM dissemination.alert_withdrawals aw
+         JOIN dissemination.alerts al ON al.alert_id = aw.alert_id
+        WHERE aw.alert_id = $1 AND aw.completed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM dissemination.withdrawals WHERE alert_id = $1 AND status = 'pending')`,
       [alertId],
     );
-    // Called once the request was seen open: no row now means another caller holds it.
-    if (!aw) return 'busy';
-    if (aw.completed_at) return undefined;
-    const [left] = await m.query(
-      `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*)::int AS accounts
-         FROM dissemination.withdrawals WHERE alert_id = $1`,
-      [alertId],
-    );
-    if (left.pending > 0) return undefined;
-    const [{ folio }] = await m.query(`SELECT folio FROM dissemination.alerts WHERE alert_id = $1`, [
-      alertId,
-    ]);
-    const [{ n }] = await m.query(
-      `SELECT count(*)::int AS n FROM dissemination.publications WHERE alert_id = $1 AND withdrawal_status = 'withdrawn'`,
-      [alertId],
-    );
-    const [{ now }] = await updateReturning(
-      m,
-      `UPDATE dissemination.alert_withdrawals SET completed_at = clock_timestamp() WHERE alert_id = $1 RETURNING completed_at AS now`,
-      [alertId],
-    );
-    return {
-      folio,
-      outcome: aw.outcome,
-      accounts: left.accounts,
-      posts: n,
-      requestedAt: new Date(aw.requested_at),
-      completedAt: new Date(now),
+    if (!due) return undefined;
+    const figures: WithdrawalFigures = {
+      folio: due.folio,
+      outcome: due.outcome,
+      accounts: due.accounts,
+      posts: due.posts,
+      requestedAt: new Date(due.requested_at),
+      completedAt: new Date(),
     };
+    // The alert's own event (no lane): it waits for every account's events in flight, so it leaves after them.
+    const outbox = this.outbox.appendCtes(TOPICS.publications, [eventOf(figures)], {
+      gate: 'settled',
+      firstParam: 3,
+    });
+    const [row] = await this.db.query(
+      `WITH settled AS (
+         UPDATE dissemination.alert_withdrawals SET completed_at = $2
+          WHERE alert_id = $1 AND completed_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM dissemination.withdrawals WHERE alert_id = $1 AND status = 'pending')
+          RETURNING 1), ${outbox.sql}
+       SELECT (SELECT count(*) FROM ${outbox.written})::int AS written FROM settled`,
+      [alertId, figures.completedAt, ...outbox.params],
+    );
+    if (!row) return undefined;
+    this.outbox.committed();
+    return figures;
   }
 
   /** Counts a failed attempt; returns the count when it is the one that must be reported (once). */

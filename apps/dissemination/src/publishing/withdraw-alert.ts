@@ -47,13 +47,13 @@ export class WithdrawAlert {
   }
 
   async run(alertId: string, accountId: string): Promise<void | RunAgain> {
-    const w = await this.repo.withdrawal(alertId, accountId);
-    if (!w) return;
+    const round = await this.repo.round(alertId, accountId);
+    if (!round) return;
+    const { w, account: row } = round;
     const log = this.logger.child({ alertId, accountId });
     if (w.status === 'done') return this.completeAlertIfLast(w, log);
-    const row = (await this.registry.get(accountId))!;
     try {
-      const { inFlight, unresolved, nextLookup } = await this.takeDown(w, row, log);
+      const { inFlight, unresolved, nextLookup } = await this.takeDown(w, row, round.retract, log);
       if (inFlight) throw new TransientError(`${inFlight} send(s) still in flight on the account`);
       if (unresolved.length) throw new TransientError(unresolved.join('; '));
       if (nextLookup !== null) return new RunAgain(Math.max(100, nextLookup - Date.now()));
@@ -70,6 +70,7 @@ export class WithdrawAlert {
   private async takeDown(
     w: WithdrawalRow,
     row: AccountRow,
+    retract: PublicationRow[],
     log: Logger,
   ): Promise<{ inFlight: number; unresolved: string[]; nextLookup: number | null }> {
     let inFlight = 0;
@@ -85,7 +86,7 @@ export class WithdrawAlert {
       return account;
     };
 
-    for (let pub of await this.repo.toRetract(w.alert_id, w.account_id)) {
+    for (let pub of retract) {
       if (pub.status === 'pending') {
         const settled = await this.settlePending(pub, log);
         if (settled === 'in_flight') {
@@ -186,43 +187,33 @@ export class WithdrawAlert {
 
   /**
    * After an account's round has committed: when no round of the deactivated alert is left pending,
-   * records (once, under the alert's row lock) that the withdrawal is complete. Checked after the
-   * commit and without a lock, so the 30 rounds of an alert do not queue on its row (holding pool
-   * connections while they wait): of two last rounds finishing together, the later check sees both
-   * committed; both may try, and the row lock lets one record it. One that finds the row locked does not
-   * wait on it holding a connection (the last rounds of five alerts deactivated together, a dozen per
-   * alert, held the whole pool that way and the other alerts' deletions waited for connections): its job
-   * runs again shortly and checks once more, which also covers a holder that counted a round this one
-   * committed just before. A crash before the check leaves the job to run again, and a run of a round
-   * already done makes the check (run()).
+   * records (once) that the withdrawal is complete, with its event (PublicationRepository
+   * .completeAlertWithdrawal). Checked after the commit, so of two last rounds finishing together the
+   * later check sees both committed. A crash before the check leaves the job to run again, and a run of
+   * a round already done makes the check (run()).
    */
-  private async completeAlertIfLast(w: WithdrawalRow, log: Logger): Promise<void | RunAgain> {
-    if (!(await this.repo.alertWithdrawalDue(w.alert_id))) return;
-    return this.repo.transaction(async (m) => {
-      const done = await this.repo.completeAlertWithdrawal(m, w.alert_id);
-      if (done === 'busy') return new RunAgain(250);
-      if (!done) return;
-      await this.outbox.append(m, TOPICS.publications, [
-        createEnvelope({
-          type: PUBLICATION_EVENT_TYPES.withdrawalCompleted,
-          alertId: w.alert_id,
-          producer: 'dissemination',
-          cause: causeOf(w),
-          payload: {
-            folio: done.folio,
-            outcome: done.outcome,
-            accounts: done.accounts,
-            postsWithdrawn: done.posts,
-            requestedAt: done.requestedAt.toISOString(),
-            completedAt: done.completedAt.toISOString(),
-          },
-        }),
-      ]);
+  private async completeAlertIfLast(w: WithdrawalRow, log: Logger): Promise<void> {
+    const done = await this.repo.completeAlertWithdrawal(w.alert_id, (f) =>
+      createEnvelope({
+        type: PUBLICATION_EVENT_TYPES.withdrawalCompleted,
+        alertId: w.alert_id,
+        producer: 'dissemination',
+        cause: causeOf(w),
+        payload: {
+          folio: f.folio,
+          outcome: f.outcome,
+          accounts: f.accounts,
+          postsWithdrawn: f.posts,
+          requestedAt: f.requestedAt.toISOString(),
+          completedAt: f.completedAt.toISOString(),
+        },
+      }),
+    );
+    if (done)
       log.info(
         { folio: done.folio, accounts: done.accounts, postsWithdrawn: done.posts },
         'withdrawal complete on every account',
       );
-    });
   }
 
   private async recordFailure(

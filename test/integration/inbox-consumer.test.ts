@@ -26,6 +26,8 @@ const probe = {
   flushes: [] as string[][],
   /** A flush that holds this event fails. */
   failFlush: new Set<string>(),
+  /** Events whose handler takes longer than a group may last. */
+  slow: new Set<string>(),
 };
 
 @Controller()
@@ -41,6 +43,7 @@ class ProbeHandler {
     ]);
     if (probe.failAlways.has(event.eventId)) throw new Error('el servicio externo no responde');
     if (probe.failOnce.has(event.eventId) && n === 1) throw new Error('fallo transitorio');
+    if (probe.slow.has(event.eventId)) await new Promise((r) => setTimeout(r, 30));
     if (probe.deferring.has(event.eventId)) {
       const m = ctx.manager;
       ctx.defer('probe.deferred', event.eventId, async (ids: string[]) => {
@@ -298,5 +301,38 @@ describe('KafkaInboxServer (inbox, bounded retries, DLQ) on real Kafka and Postg
       [bad],
     );
     expect(dead).toEqual({ error: 'el trabajo diferido falló', attempts: 3 });
+  });
+
+  it('handles an event delivered twice within one batch once', async () => {
+    const event = activation(newId(), 'AR-2026-0107');
+    const marker = activation(event.alertId, 'AR-2026-0107');
+    await publish([event, event, marker]);
+    await waitFor(async () => probe.handled.includes(marker.eventId), { what: 'the marker' });
+    expect(probe.handled.filter((id) => id === event.eventId)).toHaveLength(1);
+    expect(
+      await dataSource.query(`SELECT attempt FROM probe.effects WHERE event_id = $1`, [event.eventId]),
+    ).toEqual([{ attempt: 1 }]);
+  });
+
+  it('handles every event of a run whose handlers outlast a group (each group closes after one): none is taken for a redelivery', async () => {
+    const alertId = newId();
+    const events = Array.from({ length: 8 }, () => activation(alertId, 'AR-2026-0108'));
+    const ids = events.map((e) => e.eventId);
+    for (const id of ids) probe.slow.add(id);
+    await publish(events);
+    await waitFor(async () => ids.every((id) => probe.handled.includes(id)), {
+      what: 'every slow event',
+    });
+    expect(probe.handled.filter((id) => ids.includes(id))).toEqual(ids);
+    const effects = await dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM probe.effects WHERE event_id = ANY($1) GROUP BY event_id`,
+      [ids],
+    );
+    expect(effects.map((e) => e.n)).toEqual(ids.map(() => 1));
+    const [{ rows }] = await dataSource.query(
+      `SELECT count(*)::int AS rows FROM probe.inbox WHERE event_id = ANY($1)`,
+      [ids],
+    );
+    expect(rows).toBe(ids.length);
   });
 });

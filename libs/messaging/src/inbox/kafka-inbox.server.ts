@@ -113,6 +113,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   private readonly eventFailures = new Map<string, { attempts: number; error: Error }>();
 
   private readonly redrivePhysical: string | null;
+  /** How many events the last group handled within its time (the inbox is recorded that many at a time). */
+  private groupHint = 16;
 
   constructor(private readonly options: KafkaInboxServerOptions) {
     super();
@@ -476,22 +478,64 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     const work = new DeferredWork();
     try {
       await this.options.dataSource.transaction(async (manager) => {
-        for (const message of messages) {
-          if (!live() || (handled.length > 0 && Date.now() - started >= maxMs)) break;
-          let envelope: Envelope;
-          const { logical, handler } = this.route(topic, message);
-          try {
-            if (!handler) throw new Error('unroutable');
-            envelope = decodeEvent(message.value);
-          } catch {
-            undecodable = true; // dead-lettered (or, unroutable, skipped) on its own once this group has committed
+        // The messages are decoded and recorded in the inbox a chunk at a time (one statement per chunk;
+        // an event already there was processed: a redelivery), up to the first that cannot be decoded or
+        // routed. The chunk is about what fitted in the last group, so a consumer whose handlers are slow
+        // does not record (and then remove) events its group will not reach.
+        const candidates: { envelope: Envelope; handler: MessageHandler; meta: ConsumedMessageMeta }[] = [];
+        const fresh = new Set<string>();
+        let stopsAtUndecodable = false;
+        let closedOnTime = false;
+        const take = async (from: number) => {
+          const chunk: typeof candidates = [];
+          for (let j = from; j < messages.length && chunk.length < this.groupHint; j++) {
+            const { logical, handler } = this.route(topic, messages[j]);
+            try {
+              if (!handler) throw new Error('unroutable');
+              const envelope = decodeEvent(messages[j].value);
+              chunk.push({ envelope, handler, meta: this.metaOf(topic, logical, partition, messages[j]) });
+            } catch {
+              stopsAtUndecodable = true; // dead-lettered (or, unroutable, skipped) on its own once this group has committed
+              break;
+            }
+          }
+          candidates.push(...chunk);
+          for (const id of await this.recordInInbox(manager, chunk)) fresh.add(id);
+        };
+        for (let k = 0; k < messages.length; k++) {
+          if (!live()) break;
+          if (handled.length > 0 && Date.now() - started >= maxMs) {
+            closedOnTime = true;
             break;
           }
-          const meta = this.metaOf(topic, logical, partition, message);
+          if (k >= candidates.length) {
+            if (!stopsAtUndecodable) await take(k);
+            if (k >= candidates.length) break;
+          }
+          const c = candidates[k];
           failedAt = handled.length;
-          const duplicate = await this.handleInTransaction(manager, envelope, handler, meta, work);
+          const isNew = fresh.delete(c.envelope.eventId.toLowerCase());
+          const duplicate = await this.handleInTransaction(
+            manager,
+            c.envelope,
+            c.handler,
+            c.meta,
+            work,
+            isNew,
+          );
           failedAt = -1;
-          handled.push({ envelope, duplicate });
+          handled.push({ envelope: c.envelope, duplicate });
+        }
+        undecodable = stopsAtUndecodable && handled.length === candidates.length;
+        this.groupHint = closedOnTime
+          ? Math.max(1, handled.length)
+          : Math.min(this.options.groupMaxMessages ?? 100, this.groupHint * 2);
+        // Recorded but left for the next group (this one closed early): not processed, so not in the inbox.
+        if (fresh.size) {
+          await manager.query(
+            `DELETE FROM "${this.options.schema}".inbox WHERE consumer = $1 AND event_id = ANY ($2::uuid[])`,
+            [this.options.groupId, [...fresh]],
+          );
         }
         // The work the handlers left for the group's end; a failure here is no one handler's.
         await work.flush();
@@ -647,14 +691,51 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     await this.afterCommit(envelope, meta.consumer, duplicate);
   }
 
-  /** Records the event in the inbox and runs its handler, in the caller's transaction. */
+  /**
+   * Records a group's events in the inbox in one statement, in the caller's transaction; returns the ids
+   * (lower case) of those that were not there yet. An event twice in the group is recorded once.
+   */
+  private async recordInInbox(
+    manager: EntityManager,
+    events: { envelope: Envelope; meta: ConsumedMessageMeta }[],
+  ): Promise<Set<string>> {
+    if (!events.length) return new Set();
+    const rows: { event_id: string }[] = await manager.query(
+      `INSERT INTO "${this.options.schema}".inbox (consumer, event_id, event_type, alert_id, topic, kafka_partition, kafka_offset)
+       SELECT $1, e.event_id, e.event_type, e.alert_id, e.topic, $2, e.kafka_offset
+         FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::bigint[])
+              AS e(event_id, event_type, alert_id, topic, kafka_offset)
+       ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
+      [
+        this.options.groupId,
+        events[0].meta.partition,
+        events.map((e) => e.envelope.eventId),
+        events.map((e) => e.envelope.type),
+        events.map((e) => e.envelope.alertId),
+        events.map((e) => e.meta.logicalTopic),
+        events.map((e) => e.meta.offset),
+      ],
+    );
+    return new Set(rows.map((r) => r.event_id.toLowerCase()));
+  }
+
+  /**
+   * Records the event in the inbox (unless the caller did: `recorded` says whether it was new) and runs
+   * its handler, in the caller's transaction; true when the event had been processed already.
+   */
   private async handleInTransaction(
     manager: EntityManager,
     envelope: Envelope,
     handler: MessageHandler,
     meta: ConsumedMessageMeta,
     work: DeferredWork,
+    recorded?: boolean,
   ): Promise<boolean> {
+    if (recorded !== undefined) {
+      if (!recorded) return true;
+      await this.runHandler(manager, envelope, handler, meta, work);
+      return false;
+    }
     const inserted: unknown[] = await manager.query(
       `INSERT INTO "${this.options.schema}".inbox (consumer, event_id, event_type, alert_id, topic, kafka_partition, kafka_offset)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
@@ -669,9 +750,19 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       ],
     );
     if (inserted.length === 0) return true;
+    await this.runHandler(manager, envelope, handler, meta, work);
+    return false;
+  }
+
+  private async runHandler(
+    manager: EntityManager,
+    envelope: Envelope,
+    handler: MessageHandler,
+    meta: ConsumedMessageMeta,
+    work: DeferredWork,
+  ): Promise<void> {
     const result = await handler(envelope, new InboxContext([manager, meta, work]));
     await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-    return false;
   }
 
   private async afterCommit(envelope: Envelope, consumer: string, duplicate: boolean): Promise<void> {

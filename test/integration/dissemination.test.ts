@@ -159,18 +159,31 @@ describe('dissemination to the 30 official accounts (real Kafka, Redis, PostgreS
     await setLatency(stack, 300);
     const alert = await activate({ age: 31 });
     const kills: { afterMs: number; posted: number; sendsInFlight: number }[] = [];
-    for (let i = 0; i < 5; i++) {
-      const afterMs = Math.floor(Math.random() * (i === 0 ? 1_500 : 4_000));
-      await sleep(afterMs);
-      const [state] = await stack.query<{ posted: number; in_flight: number }>(
+    const state = async () => {
+      const [row] = await stack.query<{ posted: number; in_flight: number }>(
         `SELECT count(*) FILTER (WHERE status = 'posted')::int AS posted,
                 count(*) FILTER (WHERE status = 'pending'
                   AND (send_started_at IS NOT NULL OR claim_expires_at > clock_timestamp()))::int AS in_flight
            FROM dissemination.publications WHERE alert_id = $1`,
         [alert.id],
       );
+      return { posted: row?.posted ?? 0, inFlight: row?.in_flight ?? 0 };
+    };
+    for (let i = 0; i < 5; i++) {
+      // Each kill lands while the (restarted) worker has sends in flight, at a different point of them
+      // (not at a random time, which on a slow machine could fall before the restarted worker sends).
+      const started = Date.now();
+      await waitFor(
+        async () => {
+          const s = await state();
+          return s.inFlight > 0 || s.posted === 30;
+        },
+        { timeoutMs: 20_000, intervalMs: 20, what: 'sends in flight' },
+      );
+      await sleep(i * 150);
+      const now = await state();
       await stack.service('dissemination').stop('SIGKILL');
-      kills.push({ afterMs, posted: state?.posted ?? 0, sendsInFlight: state?.in_flight ?? 0 });
+      kills.push({ afterMs: Date.now() - started, posted: now.posted, sendsInFlight: now.inFlight });
       await stack.start('dissemination', env);
     }
     await setLatency(stack, 0);

@@ -286,35 +286,28 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       // A message whose handler failed inside a group: the messages before it go in a group of their
       // own, then it is handled alone (its failed attempt counts), then grouping resumes after it.
       let failed = null as { index: number; error: Error } | null;
-      // After a group's deferred work failed (no one message to blame): its messages one by one, each
-      // with its own deferred work, so the one at fault retries alone and goes to the DLQ alone.
+      // Messages handled alone, each in its own transaction with bounded retries and the DLQ: after a
+      // group's deferred work failed (no one message to blame) its messages, so the one at fault retries
+      // and is dead-lettered alone; an undecodable message; every message when grouping is disabled.
       let soloUntil = 0;
       let i = 0;
       while (i < messages.length && live() && !stoppedBy) {
-        if (i < soloUntil) {
-          const step = await this.onMessage(batch.topic, batch.partition, messages[i], heartbeat);
+        if (i < soloUntil || failed?.index === i) {
+          const firstFailure = failed?.index === i ? failed.error : undefined;
+          if (firstFailure) failed = null;
+          const step = await this.onMessage(
+            batch.topic,
+            batch.partition,
+            messages[i],
+            heartbeat,
+            firstFailure,
+          );
           if (step.transient) {
             stoppedBy = step.transient;
             break;
           }
           done(messages[i++]);
           await heartbeat();
-          continue;
-        }
-        if (failed?.index === i) {
-          const step = await this.onMessage(
-            batch.topic,
-            batch.partition,
-            messages[i],
-            heartbeat,
-            failed.error,
-          );
-          failed = null;
-          if (step.transient) {
-            stoppedBy = step.transient;
-            break;
-          }
-          done(messages[i++]);
           continue;
         }
         const end = failed ? failed.index : Math.min(messages.length, i + maxGroup);
@@ -329,15 +322,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
           failed = { index: i + r.failure.index, error: r.failure.error };
         } else if (r.failure?.span) {
           soloUntil = i + r.failure.span;
-        } else if ((r.failure || r.undecodable) && i < messages.length && live()) {
-          // Undecodable (dead-lettered at once), or grouping disabled: this message alone, with
-          // bounded retries and the DLQ.
-          const step = await this.onMessage(batch.topic, batch.partition, messages[i], heartbeat);
-          if (step.transient) {
-            stoppedBy = step.transient;
-            break;
-          }
-          done(messages[i++]);
+        } else if (r.failure || r.undecodable) {
+          soloUntil = i + 1;
         }
         await heartbeat();
       }
